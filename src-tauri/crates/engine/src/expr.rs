@@ -1,0 +1,442 @@
+//! Expressions: `${event.email}`, `${data.WH5.promocode | default("none")}` and friends,
+//! rendered by minijinja configured for `${ }`, with escaping chosen by where the value lands.
+//!
+//! - URL templates: interpolated values are percent-encoded (environment variables are
+//!   trusted configuration and go in as written, so `${env.base_url}/users` works).
+//! - JSON bodies: the template is parsed as JSON first and every string in it is rendered on
+//!   its own, so a value can never leave its string or add keys. A string that is exactly one
+//!   expression (`"${event.total}"`) keeps the value's JSON type.
+//! - XML bodies: values are XML-escaped.
+//! - Headers: values go in as written, but CR and LF are refused.
+//!
+//! An unknown variable is an error naming it, unless the `default` filter is used.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::Value as JinjaValue;
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::model::Contact;
+
+/// Characters percent-encoded in URL values: everything but RFC 3986 unreserved ones.
+const URL_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Where a rendered value lands, which decides how it is escaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    /// Inserted as is (text bodies, query and form values that are encoded afterwards).
+    Plain,
+    /// Percent-encoded (URL templates).
+    Url,
+    /// XML-escaped (XML bodies).
+    Xml,
+    /// Inserted as is, but CR/LF are refused (header values).
+    Header,
+}
+
+impl Escape {
+    fn template_name(self) -> &'static str {
+        match self {
+            Escape::Plain => "value.txt",
+            Escape::Url => "value.url",
+            Escape::Xml => "value.xml",
+            Escape::Header => "value.header",
+        }
+    }
+}
+
+/// Why an expression could not be rendered.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ExprError {
+    /// The unknown variable, when that is the problem (`event.order.id`).
+    pub variable: Option<String>,
+    /// What went wrong, in words.
+    pub message: String,
+}
+
+impl ExprError {
+    fn new(message: impl Into<String>) -> Self {
+        ExprError {
+            variable: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// Everything an expression can read during one step of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Scope {
+    /// The event payload (`${event.…}`).
+    pub event: Value,
+    /// The contact (`${contact.…}`, `${contact.custom.…}`).
+    pub contact: Contact,
+    /// Parsed responses by webhook name (`${data.WH5.…}`).
+    pub data: BTreeMap<String, Value>,
+    /// The last response: `status`, `headers`, `body`, `time_ms` (`${response.status}`).
+    pub response: Value,
+    /// The run: `id`, `workflow` (`${run.id}`).
+    pub run: Value,
+    /// The last step error: `kind`, `message` (`${error.kind}`).
+    pub error: Value,
+    /// The active environment's variables (`${env.base_url}`).
+    #[serde(skip)]
+    pub env: BTreeMap<String, String>,
+}
+
+impl Scope {
+    /// The scope as a template context. Build it once per step and reuse it for every field.
+    pub fn to_context(&self) -> JinjaValue {
+        let env: BTreeMap<&str, JinjaValue> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), JinjaValue::from_safe_string(v.clone())))
+            .collect();
+        let mut root: BTreeMap<&str, JinjaValue> = BTreeMap::new();
+        root.insert("event", JinjaValue::from_serialize(&self.event));
+        root.insert("contact", JinjaValue::from_serialize(&self.contact));
+        root.insert("data", JinjaValue::from_serialize(&self.data));
+        root.insert("response", JinjaValue::from_serialize(&self.response));
+        root.insert("run", JinjaValue::from_serialize(&self.run));
+        root.insert("error", JinjaValue::from_serialize(&self.error));
+        root.insert("env", JinjaValue::from(env));
+        JinjaValue::from(root)
+    }
+}
+
+/// The configured template engine. Create one and share it; it is cheap to use concurrently.
+pub struct Expressions {
+    env: Environment<'static>,
+}
+
+impl Default for Expressions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Expressions {
+    /// A template engine with `${ }` variables, strict undefined values and Hookboard's filters.
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        if let Ok(syntax) = SyntaxConfig::builder()
+            .variable_delimiters("${", "}")
+            .block_delimiters("${%", "%}")
+            .comment_delimiters("${#", "#}")
+            .build()
+        {
+            env.set_syntax(syntax);
+        }
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_keep_trailing_newline(true);
+        env.set_auto_escape_callback(|name| match name {
+            "value.url" => AutoEscape::Custom("url"),
+            "value.xml" => AutoEscape::Custom("xml"),
+            _ => AutoEscape::None,
+        });
+        env.set_formatter(|out, state, value| {
+            let text = display(value);
+            match state.auto_escape() {
+                AutoEscape::Custom("url") if !value.is_safe() => {
+                    write!(out, "{}", utf8_percent_encode(&text, URL_VALUE))?;
+                }
+                AutoEscape::Custom("xml") => out.write_str(&xml_escape(&text))?,
+                _ => out.write_str(&text)?,
+            }
+            Ok(())
+        });
+        env.add_filter("json", |value: JinjaValue| -> Result<String, minijinja::Error> {
+            serde_json::to_string(&value).map_err(|e| {
+                minijinja::Error::new(ErrorKind::InvalidOperation, format!("json filter: {e}"))
+            })
+        });
+        env.add_filter("urlencode", |value: JinjaValue| {
+            JinjaValue::from_safe_string(
+                utf8_percent_encode(&display(&value), URL_VALUE).to_string(),
+            )
+        });
+        env.add_filter("date", date_filter);
+        Expressions { env }
+    }
+
+    /// Renders a template to a string, escaping interpolated values for `escape`.
+    pub fn render(
+        &self,
+        template: &str,
+        ctx: &JinjaValue,
+        escape: Escape,
+    ) -> Result<String, ExprError> {
+        if !template.contains("${") {
+            return Ok(template.to_string());
+        }
+        let rendered = self
+            .env
+            .render_named_str(escape.template_name(), template, ctx)
+            .map_err(|e| to_expr_error(&e, template))?;
+        if escape == Escape::Header && (rendered.contains('\r') || rendered.contains('\n')) {
+            return Err(ExprError::new(
+                "a header value may not contain a line break (CR or LF)",
+            ));
+        }
+        Ok(rendered)
+    }
+
+    /// Renders a JSON body template: parses it as JSON, then renders every string (keys and
+    /// values). A string that is exactly one `${…}` keeps the value's JSON type.
+    pub fn render_json(&self, template: &str, ctx: &JinjaValue) -> Result<Value, ExprError> {
+        let skeleton: Value = serde_json::from_str(template).map_err(|e| {
+            ExprError::new(format!(
+                "the JSON body is not valid JSON at line {} column {}: {}; put expressions inside strings, e.g. \"${{event.total}}\"",
+                e.line(),
+                e.column(),
+                e
+            ))
+        })?;
+        self.render_json_value(&skeleton, ctx)
+    }
+
+    fn render_json_value(&self, value: &Value, ctx: &JinjaValue) -> Result<Value, ExprError> {
+        Ok(match value {
+            Value::String(s) => self.eval_value(s, ctx)?,
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|item| self.render_json_value(item, ctx))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(map) => {
+                let mut out = serde_json::Map::new();
+                for (key, item) in map {
+                    let key = self.render(key, ctx, Escape::Plain)?;
+                    out.insert(key, self.render_json_value(item, ctx)?);
+                }
+                Value::Object(out)
+            }
+            other => other.clone(),
+        })
+    }
+
+    /// Evaluates a template to a JSON value: exactly one `${…}` keeps the value's type,
+    /// anything else renders to a string.
+    pub fn eval_value(&self, template: &str, ctx: &JinjaValue) -> Result<Value, ExprError> {
+        if let Some(inner) = single_expression(template) {
+            let expr = self
+                .env
+                .compile_expression(inner)
+                .map_err(|e| to_expr_error(&e, inner))?;
+            let value = expr.eval(ctx).map_err(|e| to_expr_error(&e, inner))?;
+            if value.is_undefined() {
+                return Err(ExprError {
+                    variable: Some(inner.trim().to_string()),
+                    message: format!("unknown variable `{}`", inner.trim()),
+                });
+            }
+            return serde_json::to_value(&value)
+                .map_err(|e| ExprError::new(format!("cannot convert `{inner}` to JSON: {e}")));
+        }
+        Ok(Value::String(self.render(template, ctx, Escape::Plain)?))
+    }
+
+    /// Evaluates a condition such as `${data.WH5.status} == "active"` (the `${ }` around
+    /// variables is optional) to true or false.
+    pub fn eval_condition(&self, condition: &str, ctx: &JinjaValue) -> Result<bool, ExprError> {
+        let source = unwrap_placeholders(condition);
+        let expr = self
+            .env
+            .compile_expression(&source)
+            .map_err(|e| to_expr_error(&e, &source))?;
+        let value = expr.eval(ctx).map_err(|e| to_expr_error(&e, &source))?;
+        if value.is_undefined() {
+            return Err(ExprError {
+                variable: Some(source.trim().to_string()),
+                message: format!("unknown variable `{}`", source.trim()),
+            });
+        }
+        Ok(value.is_true())
+    }
+
+    /// Checks that a template compiles, without rendering it (used by validation).
+    pub fn check_syntax(&self, template: &str) -> Result<(), ExprError> {
+        if !template.contains("${") {
+            return Ok(());
+        }
+        self.env
+            .template_from_str(template)
+            .map(|_| ())
+            .map_err(|e| to_expr_error(&e, template))
+    }
+
+    /// Checks that a condition compiles, without evaluating it (used by validation).
+    pub fn check_condition(&self, condition: &str) -> Result<(), ExprError> {
+        let source = unwrap_placeholders(condition);
+        self.env
+            .compile_expression(&source)
+            .map(|_| ())
+            .map_err(|e| to_expr_error(&e, &source))
+    }
+}
+
+/// The inner expression if `template` is exactly one `${…}`.
+fn single_expression(template: &str) -> Option<&str> {
+    let inner = template.trim().strip_prefix("${")?.strip_suffix('}')?;
+    if inner.contains("${") || inner.contains('}') {
+        return None;
+    }
+    Some(inner)
+}
+
+/// Turns `${a.b} == "x"` into `(a.b) == "x"`, leaving text inside string literals alone.
+fn unwrap_placeholders(condition: &str) -> String {
+    let mut out = String::with_capacity(condition.len());
+    let mut chars = condition.chars().peekable();
+    let mut quote: Option<char> = None;
+    let mut depth = 0usize;
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                out.push(c);
+                if c == '\\' {
+                    if let Some(next) = chars.next() {
+                        out.push(next);
+                    }
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => {
+                if c == '$' && chars.peek() == Some(&'{') {
+                    chars.next();
+                    depth += 1;
+                    out.push('(');
+                } else if c == '}' && depth > 0 {
+                    depth -= 1;
+                    out.push(')');
+                } else {
+                    if c == '"' || c == '\'' {
+                        quote = Some(c);
+                    }
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The text of a value as it is inserted: strings as they are, structures as JSON.
+fn display(value: &JinjaValue) -> String {
+    if value.is_none() {
+        return String::new();
+    }
+    match value.kind() {
+        minijinja::value::ValueKind::Map
+        | minijinja::value::ValueKind::Seq
+        | minijinja::value::ValueKind::Iterable => {
+            serde_json::to_string(value).unwrap_or_else(|_| value.to_string())
+        }
+        _ => value.to_string(),
+    }
+}
+
+/// Escapes text for XML element content and attribute values.
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `${event.created_at | date("%Y-%m-%d")}`: formats an RFC 3339 date-time, an ISO date or
+/// a Unix timestamp (seconds).
+fn date_filter(value: JinjaValue, format: Option<String>) -> Result<String, minijinja::Error> {
+    let format = format.unwrap_or_else(|| "%Y-%m-%d".to_string());
+    let invalid = |what: &str| {
+        minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            format!("date filter: `{what}` is not a date (use RFC 3339, YYYY-MM-DD or a Unix timestamp)"),
+        )
+    };
+    let datetime = if let Some(seconds) = value.as_i64() {
+        chrono::DateTime::from_timestamp(seconds, 0).ok_or_else(|| invalid(&value.to_string()))?
+    } else {
+        let text = value.to_string();
+        if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(&text) {
+            dt.with_timezone(&chrono::Utc)
+        } else if let Ok(date) = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+            date.and_hms_opt(0, 0, 0)
+                .ok_or_else(|| invalid(&text))?
+                .and_utc()
+        } else {
+            return Err(invalid(&text));
+        }
+    };
+    let mut out = String::new();
+    write!(out, "{}", datetime.format(&format)).map_err(|_| {
+        minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            format!("date filter: `{format}` is not a valid date format"),
+        )
+    })?;
+    Ok(out)
+}
+
+/// Turns a minijinja error into one that names the unknown variable when there is one.
+fn to_expr_error(err: &minijinja::Error, source: &str) -> ExprError {
+    // minijinja's span of an attribute lookup starts at the dot: widen it to the root name.
+    let snippet = err
+        .range()
+        .map(|range| {
+            let bytes = source.as_bytes();
+            let mut start = range.start.min(bytes.len());
+            while start > 0 {
+                let c = bytes[start - 1];
+                if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' {
+                    start -= 1;
+                } else {
+                    break;
+                }
+            }
+            start..range.end
+        })
+        .and_then(|range| source.get(range))
+        .map(|s| s.trim().to_string());
+    match err.kind() {
+        ErrorKind::UndefinedError => {
+            let variable = snippet
+                .map(|s| s.split('|').next().unwrap_or(&s).trim().to_string())
+                .filter(|s| !s.is_empty());
+            let message = match &variable {
+                Some(name) => format!("unknown variable `{name}`"),
+                None => "unknown variable".to_string(),
+            };
+            ExprError { variable, message }
+        }
+        ErrorKind::SyntaxError => ExprError::new(format!(
+            "invalid expression{}: {}",
+            err.line().map(|l| format!(" on line {l}")).unwrap_or_default(),
+            err.detail().unwrap_or("syntax error")
+        )),
+        _ => ExprError::new(match (err.detail(), snippet) {
+            (Some(detail), Some(snippet)) => format!("cannot evaluate `{snippet}`: {detail}"),
+            (Some(detail), None) => detail.to_string(),
+            _ => err.to_string(),
+        }),
+    }
+}

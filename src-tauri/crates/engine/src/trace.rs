@@ -1,0 +1,127 @@
+//! The run trace: what every step of a run did, as the CLI prints it and the store keeps it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use ts_rs::TS;
+
+use crate::model::Contact;
+
+/// The string every secret is replaced with in traces.
+pub const MASK: &str = "•••";
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum RunStatus {
+    /// Every path reached its end (taking an `error` port counts as completed).
+    Completed,
+    /// A step failed with no `error` port wired, or the run could not go on.
+    Failed,
+    /// The run stopped at a Wait or Wait-for-event and can be resumed.
+    Waiting,
+}
+
+/// How one step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum StepStatus {
+    /// The node did its work.
+    Ok,
+    /// The node failed; `error` says why.
+    Error,
+    /// The node was not executed.
+    Skipped,
+    /// The node is waiting (Wait, Wait for event).
+    Waiting,
+}
+
+/// The request exactly as sent, with secrets replaced by [`MASK`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TracedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Full URL with query string.
+    pub url: String,
+    /// Headers in the order sent.
+    pub headers: Vec<(String, String)>,
+    /// Body as text, if any.
+    pub body: Option<String>,
+}
+
+/// The response as received, body truncated past the trace limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TracedResponse {
+    /// HTTP status code.
+    pub status: u16,
+    /// Response headers.
+    pub headers: Vec<(String, String)>,
+    /// Body as text (lossy UTF-8), truncated.
+    pub body: String,
+    /// Whether `body` was cut.
+    pub body_truncated: bool,
+    /// Values parsed from the body.
+    #[ts(type = "unknown")]
+    pub parsed: Value,
+    /// How many attempts the request took.
+    pub attempts: u32,
+}
+
+/// A step's error: a stable kind later steps can read (`${error.kind}`) and a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct StepError {
+    /// Stable kind: `network`, `dns`, `connection_refused`, `timeout`, `tls`, `too_large`,
+    /// `redirects`, `insecure_url`, `parse`, `template`, `config`, `secret`.
+    pub kind: String,
+    /// What happened, in words a user understands.
+    pub message: String,
+}
+
+/// One executed node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Step {
+    /// Node id.
+    pub node: String,
+    /// Node type.
+    pub kind: String,
+    /// Outcome.
+    pub status: StepStatus,
+    /// Output port taken, if any.
+    pub branch: Option<String>,
+    /// Request sent (HTTP request nodes).
+    pub request: Option<TracedRequest>,
+    /// Response received (HTTP request nodes).
+    pub response: Option<TracedResponse>,
+    /// Contact fields written (Set field nodes).
+    #[ts(type = "Record<string, unknown> | null")]
+    pub changes: Option<BTreeMap<String, Value>>,
+    /// Wall time of the step.
+    pub duration_ms: u64,
+    /// Error, if the step failed.
+    pub error: Option<StepError>,
+}
+
+/// The trace of a whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RunTrace {
+    /// Run identifier (`${run.id}`).
+    pub run_id: String,
+    /// Workflow name.
+    pub workflow: String,
+    /// How the run ended.
+    pub status: RunStatus,
+    /// Steps in execution order.
+    pub steps: Vec<Step>,
+    /// The contact after the run (Set field writes applied).
+    pub contact: Contact,
+    /// Node to resume at when `status` is `waiting`.
+    pub resume_at: Option<String>,
+}

@@ -1,0 +1,78 @@
+//! Loading a bundle from a file or a directory of bundle files, with every problem reported.
+
+use std::path::Path;
+
+use hookboard_engine::model::Bundle;
+use hookboard_engine::validate::{Issue, ValidationOptions, import_bundle};
+
+/// Why a bundle could not be loaded; the message names the file and every problem.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleLoadError {
+    /// The file or directory could not be read.
+    #[error("cannot read {path}: {reason}")]
+    Read {
+        /// The path that failed.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The bundle is not valid.
+    #[error("{path} is not a valid bundle:\n{}", .issues.iter().map(|i| format!("  {i}")).collect::<Vec<_>>().join("\n"))]
+    Invalid {
+        /// The file.
+        path: String,
+        /// Every problem, with its JSON path.
+        issues: Vec<Issue>,
+    },
+}
+
+/// Loads a bundle file, or merges every `*.json` file of a directory (in name order).
+/// Returns the bundle and its warnings.
+pub fn load_bundle(
+    path: &Path,
+    options: ValidationOptions,
+) -> Result<(Bundle, Vec<Issue>), BundleLoadError> {
+    let read_error = |reason: std::io::Error| BundleLoadError::Read {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    };
+    if path.is_dir() {
+        let mut files: Vec<_> = std::fs::read_dir(path)
+            .map_err(read_error)?
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|p| p.extension().is_some_and(|ext| ext == "json"))
+            .collect();
+        files.sort();
+        let mut merged = Bundle::default();
+        for file in files {
+            let (bundle, _) = load_file(&file, options)?;
+            merged.event_definitions.extend(bundle.event_definitions);
+            merged.connectors.extend(bundle.connectors);
+            merged.webhooks.extend(bundle.webhooks);
+            merged.workflows.extend(bundle.workflows);
+            merged.environments.extend(bundle.environments);
+            merged.api_key_scopes.extend(bundle.api_key_scopes);
+        }
+        let text = hookboard_engine::validate::export_bundle(&merged);
+        return import_bundle(&text, options).map_err(|e| BundleLoadError::Invalid {
+            path: path.display().to_string(),
+            issues: e.issues,
+        });
+    }
+    load_file(path, options)
+}
+
+fn load_file(
+    path: &Path,
+    options: ValidationOptions,
+) -> Result<(Bundle, Vec<Issue>), BundleLoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| BundleLoadError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    import_bundle(&text, options).map_err(|e| BundleLoadError::Invalid {
+        path: path.display().to_string(),
+        issues: e.issues,
+    })
+}

@@ -1,0 +1,5 @@
+//! `hookboard-server`: the headless shell around the engine. This library holds what the
+//! binary's subcommands do, so that tests can call it without a process.
+
+pub mod bundle;
+pub mod run;
