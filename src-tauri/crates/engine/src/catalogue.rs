@@ -172,6 +172,23 @@ impl NodeTypeSpec {
         names
     }
 
+    /// The node's parameters with every missing one that has a default filled in.
+    pub fn params_with_defaults(
+        &self,
+        params: &std::collections::BTreeMap<String, Value>,
+    ) -> std::collections::BTreeMap<String, Value> {
+        let mut merged = params.clone();
+        for param in &self.params {
+            if let Some(default) = &param.default {
+                let missing = merged.get(&param.name).is_none_or(Value::is_null);
+                if missing {
+                    merged.insert(param.name.clone(), default.clone());
+                }
+            }
+        }
+        merged
+    }
+
     /// The declaration of the parameter with this name, if any.
     pub fn param(&self, name: &str) -> Option<&ParamSpec> {
         self.params.iter().find(|p| p.name == name)

@@ -241,6 +241,17 @@ impl Engine {
         secrets: &dyn SecretStore,
         options: &RunOptions,
     ) -> Step {
+        let with_defaults;
+        let node = match crate::catalogue::node_type(&node.kind) {
+            Some(spec) => {
+                with_defaults = Node {
+                    params: spec.params_with_defaults(&node.params),
+                    ..node.clone()
+                };
+                &with_defaults
+            }
+            None => node,
+        };
         let mut s = step(node);
         let str_param = |name: &str| node.params.get(name).and_then(Value::as_str).unwrap_or("");
         match node.kind.as_str() {
@@ -468,6 +479,7 @@ impl Engine {
             };
             masks = apply_auth(&mut request, connector, secret.expose_secret());
         }
+        crate::http::ensure_idempotency_key(&mut request);
         outcome.step.request = Some(TracedRequest {
             method: request.method.as_str().to_string(),
             url: mask(request.url.as_str(), &masks),

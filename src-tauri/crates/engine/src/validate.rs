@@ -730,8 +730,9 @@ fn validate_params(
     issues: &mut Vec<Issue>,
 ) {
     let id = Some(node.id.as_str());
+    let mut found = Vec::new();
     let mut error = |param: &str, code: &str, message: String| {
-        issues.push(issue(
+        found.push(issue(
             Severity::Error,
             format!("{node_path}.params.{param}"),
             code,
@@ -751,7 +752,7 @@ fn validate_params(
     for param in &spec.params {
         let value = node.params.get(&param.name).filter(|v| !v.is_null());
         let Some(value) = value else {
-            if param.required {
+            if param.required && param.default.is_none() {
                 error(
                     &param.name,
                     "missing_param",
@@ -870,6 +871,7 @@ fn validate_params(
             ));
         }
     }
+    issues.extend(found);
     if node.kind == kinds::HTTP_REQUEST {
         let has = |name: &str| node.params.get(name).is_some_and(|v| !v.is_null());
         match (has("webhook"), has("inline")) {

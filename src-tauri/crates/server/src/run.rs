@@ -154,7 +154,7 @@ pub async fn run(request: &RunRequest) -> Result<RunTrace, InputError> {
             })?,
         None => Default::default(),
     };
-    let mut stores: Vec<Box<dyn SecretStore>> = vec![Box::new(EnvSecretStore::from_process())];
+    let mut stores: Vec<Box<dyn SecretStore>> = vec![Box::new(EnvSecretStore::new())];
     if let Some(path) = &request.secrets_file {
         let file = FileSecretStore::open(path).map_err(|e| InputError(e.to_string()))?;
         stores.push(Box::new(file));
