@@ -1,0 +1,90 @@
+import { useEffect, useMemo, useState } from "react";
+import type { ImportReport } from "./api";
+import { Canvas } from "./components/Canvas";
+import { EnvironmentsPanel } from "./components/EnvironmentsPanel";
+import { Header } from "./components/Header";
+import { HelpOverlay } from "./components/HelpOverlay";
+import { ImportDialog } from "./components/ImportDialog";
+import { Inspector } from "./components/Inspector";
+import { Palette } from "./components/Palette";
+import { ProblemsPanel } from "./components/ProblemsPanel";
+import { RevisionsPanel } from "./components/RevisionsPanel";
+import { StatusLine } from "./components/StatusLine";
+import { startNewWorkflow, WorkflowsSidebar } from "./components/WorkflowsSidebar";
+import { useEditor } from "./store";
+import { useShortcuts } from "./useShortcuts";
+import { boot, importBundle, saveNow, validateNow } from "./workspace";
+
+export const VALIDATE_DELAY_MS = 300;
+export const AUTOSAVE_DELAY_MS = 800;
+
+/** Validation as you draw, and autosave, each debounced after the last change. */
+function useSync() {
+  const version = useEditor((s) => s.version);
+  const dirty = useEditor((s) => s.meta !== null && s.version !== s.cleanVersion);
+  useEffect(() => {
+    const t = setTimeout(() => void validateNow(), VALIDATE_DELAY_MS);
+    return () => clearTimeout(t);
+  }, [version]);
+  useEffect(() => {
+    if (!dirty) return;
+    const t = setTimeout(() => void saveNow(), AUTOSAVE_DELAY_MS);
+    return () => clearTimeout(t);
+  }, [version, dirty]);
+  useEffect(() => {
+    // Last chance to save when the window closes.
+    const flush = () => void saveNow();
+    window.addEventListener("beforeunload", flush);
+    return () => window.removeEventListener("beforeunload", flush);
+  }, []);
+}
+
+export function App() {
+  const overlay = useEditor((s) => s.overlay);
+  const setOverlay = useEditor((s) => s.setOverlay);
+  const [report, setReport] = useState<ImportReport | null>(null);
+
+  useEffect(() => {
+    void boot();
+  }, []);
+  useSync();
+  const actions = useMemo(() => ({ newWorkflow: () => void startNewWorkflow(), saveNow: () => void saveNow() }), []);
+  useShortcuts(actions);
+
+  const runImport = async () => {
+    setOverlay("import");
+    const result = await importBundle();
+    if (result) setReport(result);
+    else setOverlay(null);
+  };
+
+  return (
+    <div className="app">
+      <Header onImport={() => void runImport()} />
+      <div className="app-body">
+        <aside className="sidebar" aria-label="Workspace">
+          <WorkflowsSidebar />
+          <EnvironmentsPanel />
+        </aside>
+        <Palette />
+        <Canvas />
+        <div className="right-column">
+          <Inspector />
+          <ProblemsPanel />
+          {overlay === "revisions" && <RevisionsPanel />}
+        </div>
+      </div>
+      <StatusLine />
+      {overlay === "help" && <HelpOverlay />}
+      {report && (
+        <ImportDialog
+          report={report}
+          onClose={() => {
+            setReport(null);
+            setOverlay(null);
+          }}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,161 @@
+import {
+  Background,
+  BackgroundVariant,
+  type Connection,
+  type Edge,
+  ControlButton,
+  Controls,
+  type FinalConnectionState,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+} from "@xyflow/react";
+import { type DragEvent, useCallback } from "react";
+import { api, ApiError, type Issue } from "../api";
+import { type Candidate, connectionProblem, type StepNode } from "../graph";
+import { useEditor } from "../store";
+import { useColorScheme } from "../useColorScheme";
+import { fitAll } from "../fit";
+import { Icon } from "./Icon";
+import { DRAG_TYPE } from "./Palette";
+import { StepNodeView } from "./StepNodeView";
+
+const nodeTypes = { step: StepNodeView };
+const DELETE_KEYS = ["Delete", "Backspace"];
+const issueKey = (i: Issue) => `${i.code}|${i.path}|${i.message}`;
+
+/** Asks the engine whether adding this edge introduces a new error (a loop without a Wait, ...). */
+async function engineRefusal(edge: { from: string; port: string; to: string }): Promise<string | null> {
+  const current = useEditor.getState().snapshot();
+  if (!current) return "No workflow is open.";
+  const candidate = { ...current, edges: [...current.edges, edge] };
+  const [before, after] = await Promise.all([api.validateWorkflow(current), api.validateWorkflow(candidate)]);
+  const known = new Set(before.map(issueKey));
+  const added = after.find((i) => i.severity === "error" && !known.has(issueKey(i)));
+  return added ? added.message : null;
+}
+
+export function Canvas() {
+  const nodes = useEditor((s) => s.nodes);
+  const edges = useEditor((s) => s.edges);
+  const meta = useEditor((s) => s.meta);
+  const hasWorkflows = useEditor((s) => (s.workflows?.length ?? 0) > 0);
+  const loading = useEditor((s) => s.workflows === null);
+  const onNodesChange = useEditor((s) => s.onNodesChange);
+  const onEdgesChange = useEditor((s) => s.onEdgesChange);
+  const scheme = useColorScheme();
+  const rf = useReactFlow();
+
+  const problem = useCallback((c: Candidate) => {
+    const s = useEditor.getState();
+    return connectionProblem(c, s.nodes, s.edges, s.catalogue);
+  }, []);
+
+  const isValidConnection = useCallback((c: Connection | Edge) => problem(c) === null, [problem]);
+
+  const onConnect = useCallback(
+    async (c: Connection) => {
+      const { say, connect } = useEditor.getState();
+      const reason = problem(c);
+      if (reason) return say(`Not connected: ${reason}`, "error");
+      const edge = { from: c.source, port: c.sourceHandle ?? "", to: c.target };
+      try {
+        const refusal = await engineRefusal(edge);
+        if (refusal) return say(`Not connected: ${refusal}`, "error");
+        connect(edge);
+        say(`Connected ${edge.from} · ${edge.port} → ${edge.to}.`);
+      } catch (err) {
+        say(`Not connected: ${ApiError.from(err).message}`, "error");
+      }
+    },
+    [problem],
+  );
+
+  // A drop the rules refused: say why, in the status line.
+  const onConnectEnd = useCallback(
+    (_: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (state.isValid !== false || !state.fromNode || !state.toNode) return;
+      const reversed = state.fromHandle?.type === "target";
+      const candidate: Candidate = reversed
+        ? { source: state.toNode.id, sourceHandle: state.toHandle?.id, target: state.fromNode.id, targetHandle: state.fromHandle?.id }
+        : { source: state.fromNode.id, sourceHandle: state.fromHandle?.id, target: state.toNode.id, targetHandle: state.toHandle?.id };
+      const reason = problem(candidate);
+      if (reason) useEditor.getState().say(`Not connected: ${reason}`, "error");
+    },
+    [problem],
+  );
+
+  const onDrop = useCallback(
+    (e: DragEvent) => {
+      const kind = e.dataTransfer.getData(DRAG_TYPE);
+      if (!kind) return;
+      e.preventDefault();
+      const at = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      const s = useEditor.getState();
+      const id = s.addNode(kind, { x: at.x - 100, y: at.y - 30 });
+      if (id) s.say(`Added ${s.catalogue.get(kind)?.title ?? kind} (${id}).`);
+    },
+    [rf],
+  );
+
+  if (!meta) {
+    return (
+      <main className="canvas empty-state" data-testid="canvas-empty">
+        {loading ? (
+          <p>Loading the workspace…</p>
+        ) : hasWorkflows ? (
+          <p>Pick a workflow on the left to open it, or press N to start a new one.</p>
+        ) : (
+          <p>
+            No workflows yet — press <kbd>N</kbd> or click <strong>New workflow</strong>
+          </p>
+        )}
+      </main>
+    );
+  }
+
+  return (
+    <main className="canvas" aria-label={`Canvas of ${meta.name}`} onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
+      <ReactFlow<StepNode>
+        key={meta.name}
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        onBeforeDelete={async () => {
+          useEditor.getState().checkpoint();
+          return true;
+        }}
+        onNodeDragStart={() => useEditor.getState().checkpoint()}
+        onSelectionDragStart={() => useEditor.getState().checkpoint()}
+        deleteKeyCode={DELETE_KEYS}
+        multiSelectionKeyCode={["Meta", "Control", "Shift"]}
+        selectionKeyCode="Shift"
+        onlyRenderVisibleElements
+        onInit={(instance) => fitAll(instance, useEditor.getState().nodes)}
+        minZoom={0.1}
+        colorMode={scheme}
+        defaultEdgeOptions={{ type: "smoothstep" }}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} />
+        <MiniMap pannable zoomable className="minimap" nodeClassName={(n) => `cat-${useEditor.getState().catalogue.get((n as StepNode).data.kind)?.category ?? "unknown"}`} />
+        <Controls showInteractive={false} showFitView={false}>
+          <ControlButton onClick={() => fitAll(rf, useEditor.getState().nodes, 200)} aria-label="Zoom to fit" title="Zoom to fit">
+            <Icon name="fit" />
+          </ControlButton>
+        </Controls>
+      </ReactFlow>
+      {nodes.length === 0 && (
+        <div className="canvas-hint" data-testid="canvas-hint">
+          <p>This workflow is empty.</p>
+          <p>Drag a trigger from the palette onto the canvas, or focus a palette item and press Enter.</p>
+        </div>
+      )}
+    </main>
+  );
+}

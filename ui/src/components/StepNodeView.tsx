@@ -1,0 +1,72 @@
+import { Handle, type NodeProps, Position, useUpdateNodeInternals } from "@xyflow/react";
+import { memo, useEffect, useMemo } from "react";
+import { useShallow } from "zustand/react/shallow";
+import { INPUT_HANDLE, portsOf, type StepNode } from "../graph";
+import { useEditor } from "../store";
+
+/** One short line describing the node's settings: its first string parameter. */
+function summary(params: Record<string, unknown>, order: string[]): string {
+  for (const name of order) {
+    const v = params[name];
+    if (typeof v === "string" && v.trim()) return v;
+  }
+  return "";
+}
+
+/** A canvas node: built from the node type's declaration (input, one handle per port). */
+export const StepNodeView = memo(function StepNodeView({ id, data, selected }: NodeProps<StepNode>) {
+  const spec = useEditor((s) => s.catalogue.get(data.kind));
+  const issues = useEditor(useShallow((s) => s.issues.filter((i) => i.node === id)));
+  const updateInternals = useUpdateNodeInternals();
+  const ports = useMemo(() => (spec ? portsOf(spec, data.params) : []), [spec, data.params]);
+  const portKey = ports.map((p) => p.name).join("\u0000");
+  useEffect(() => updateInternals(id), [id, portKey, updateInternals]);
+
+  const errors = issues.filter((i) => i.severity === "error").length;
+  const warnings = issues.length - errors;
+  const title = data.title ?? spec?.title ?? data.kind;
+  const line = spec ? summary(data.params, spec.params.map((p) => p.name)) : "";
+  const classes = [
+    "step",
+    `cat-${spec?.category ?? "unknown"}`,
+    selected ? "selected" : "",
+    errors ? "has-error" : warnings ? "has-warning" : "",
+  ].join(" ");
+
+  return (
+    <div className={classes} data-testid={`node-${id}`} title={spec?.description}>
+      {spec?.has_input !== false && (
+        <Handle type="target" position={Position.Left} id={INPUT_HANDLE} className="port port-in" data-testid={`port-${id}-${INPUT_HANDLE}`} />
+      )}
+      <div className="step-head">
+        <span className="step-cat">{spec?.category ?? "?"}</span>
+        <span className="step-badges">
+          {errors > 0 && (
+            <span className="badge error" data-testid={`node-${id}-errors`} title={`${errors} error(s)`}>
+              {errors}
+            </span>
+          )}
+          {warnings > 0 && (
+            <span className="badge warning" data-testid={`node-${id}-warnings`} title={`${warnings} warning(s)`}>
+              {warnings}
+            </span>
+          )}
+        </span>
+      </div>
+      <div className="step-title">{title}</div>
+      <div className="step-id mono">{id}</div>
+      {line && <div className="step-summary mono">{line}</div>}
+      {!spec && <div className="step-summary error">Unknown node type {data.kind}</div>}
+      {ports.length > 0 && (
+        <div className="step-ports">
+          {ports.map((p) => (
+            <div key={p.name} className="port-row">
+              <span className="port-label">{p.label}</span>
+              <Handle type="source" position={Position.Right} id={p.name} className="port port-out" data-testid={`port-${id}-${p.name}`} />
+            </div>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+});
