@@ -1,0 +1,319 @@
+//! Runs and their steps. A run is stored from the engine's [`RunTrace`] plus what only the
+//! caller knows (the event it started from, start and end times) and read back the same way.
+//! Times are kept to the millisecond.
+
+use chrono::{DateTime, Utc};
+use hookboard_engine::model::Contact;
+use hookboard_engine::trace::{RunStatus, RunTrace, Step};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::Store;
+use crate::codec::{
+    format_time, from_json, parse_opt_time, parse_time, sql_int, tag, to_json, untag,
+};
+use crate::error::{Result, StoreError};
+
+/// What the store keeps about a run besides its trace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RunMeta {
+    /// The received event the run started from, if any.
+    pub event_id: Option<String>,
+    /// When the run started.
+    #[ts(type = "string")]
+    pub started_at: DateTime<Utc>,
+    /// When it ended; `None` while it is waiting.
+    #[ts(type = "string | null")]
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A run read back: the engine's trace and the metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StoredRun {
+    /// The trace, steps in execution order.
+    pub trace: RunTrace,
+    /// Event id, start and end times.
+    pub meta: RunMeta,
+}
+
+/// Which runs [`Store::list_runs`] returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RunFilter {
+    /// Only runs of this workflow.
+    #[serde(default)]
+    pub workflow: Option<String>,
+    /// Only runs that ended this way.
+    #[serde(default)]
+    pub status: Option<RunStatus>,
+    /// Only runs for this contact.
+    #[serde(default)]
+    pub contact_id: Option<String>,
+    /// Page size.
+    #[serde(default = "default_limit")]
+    pub limit: usize,
+    /// Runs to skip (page start).
+    #[serde(default)]
+    pub offset: usize,
+}
+
+fn default_limit() -> usize {
+    50
+}
+
+impl Default for RunFilter {
+    fn default() -> Self {
+        RunFilter {
+            workflow: None,
+            status: None,
+            contact_id: None,
+            limit: default_limit(),
+            offset: 0,
+        }
+    }
+}
+
+/// A run as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RunSummary {
+    /// Run id.
+    pub id: String,
+    /// Workflow name at the time of the run.
+    pub workflow: String,
+    /// How it ended.
+    pub status: RunStatus,
+    /// The contact it ran for, if it had an id.
+    pub contact_id: Option<String>,
+    /// Event id, start and end times.
+    pub meta: RunMeta,
+    /// Number of steps.
+    pub steps: usize,
+}
+
+const STEP: &str = "run step";
+
+fn run_exists(conn: &Connection, id: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM runs WHERE id = ?1")?
+        .exists([id])?)
+}
+
+fn check_event(conn: &Connection, meta: &RunMeta) -> Result<()> {
+    if let Some(event) = &meta.event_id
+        && !conn
+            .prepare_cached("SELECT 1 FROM events WHERE id = ?1")?
+            .exists([event])?
+    {
+        return Err(StoreError::id_not_found("event", event));
+    }
+    Ok(())
+}
+
+fn contact_id(contact: &Contact) -> Option<&str> {
+    Some(contact.id.as_str()).filter(|id| !id.is_empty())
+}
+
+fn write_steps(conn: &Connection, run_id: &str, steps: &[Step]) -> Result<()> {
+    conn.prepare_cached("DELETE FROM steps WHERE run_id = ?1")?
+        .execute([run_id])?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO steps (run_id, idx, node, kind, status, branch, step)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (idx, step) in steps.iter().enumerate() {
+        stmt.execute(params![
+            run_id,
+            sql_int(idx),
+            step.node,
+            step.kind,
+            tag(&step.status, STEP)?,
+            step.branch,
+            to_json(step, STEP)?,
+        ])?;
+    }
+    Ok(())
+}
+
+fn meta_from(
+    event_id: Option<String>,
+    started_at: &str,
+    finished_at: Option<String>,
+) -> Result<RunMeta> {
+    Ok(RunMeta {
+        event_id,
+        started_at: parse_time(started_at, "run")?,
+        finished_at: parse_opt_time(finished_at, "run")?,
+    })
+}
+
+impl Store {
+    /// Stores a new run and its steps in one transaction. Fails if the run id is already
+    /// stored or `meta.event_id` names no stored event.
+    pub fn insert_run(&self, trace: &RunTrace, meta: &RunMeta) -> Result<()> {
+        if trace.run_id.is_empty() {
+            return Err(StoreError::invalid("run id", "the run id is empty"));
+        }
+        self.with_tx(|tx| {
+            if run_exists(tx, &trace.run_id)? {
+                return Err(StoreError::exists("run", &trace.run_id));
+            }
+            check_event(tx, meta)?;
+            tx.prepare_cached(
+                "INSERT INTO runs (id, workflow, status, contact_id, contact, resume_at,
+                                   started_at, finished_at, event_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                trace.run_id,
+                trace.workflow,
+                tag(&trace.status, "run status")?,
+                contact_id(&trace.contact),
+                to_json(&trace.contact, "run contact")?,
+                trace.resume_at,
+                format_time(meta.started_at),
+                meta.finished_at.map(format_time),
+                meta.event_id,
+            ])?;
+            write_steps(tx, &trace.run_id, &trace.steps)
+        })
+    }
+
+    /// Replaces a stored run's status, contact, steps and metadata (a waiting run that moved
+    /// on). Fails if the run is not stored.
+    pub fn update_run(&self, trace: &RunTrace, meta: &RunMeta) -> Result<()> {
+        self.with_tx(|tx| {
+            if !run_exists(tx, &trace.run_id)? {
+                return Err(StoreError::id_not_found("run", &trace.run_id));
+            }
+            check_event(tx, meta)?;
+            tx.prepare_cached(
+                "UPDATE runs SET workflow = ?2, status = ?3, contact_id = ?4, contact = ?5,
+                                 resume_at = ?6, started_at = ?7, finished_at = ?8, event_id = ?9
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                trace.run_id,
+                trace.workflow,
+                tag(&trace.status, "run status")?,
+                contact_id(&trace.contact),
+                to_json(&trace.contact, "run contact")?,
+                trace.resume_at,
+                format_time(meta.started_at),
+                meta.finished_at.map(format_time),
+                meta.event_id,
+            ])?;
+            write_steps(tx, &trace.run_id, &trace.steps)
+        })
+    }
+
+    /// The run with id `id`, its steps in order.
+    pub fn get_run(&self, id: &str) -> Result<StoredRun> {
+        self.with_conn(|conn| {
+            let row = conn
+                .prepare_cached(
+                    "SELECT workflow, status, contact, resume_at, started_at, finished_at, event_id
+                     FROM runs WHERE id = ?1",
+                )?
+                .query_row([id], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, Option<String>>(3)?,
+                        row.get::<_, String>(4)?,
+                        row.get::<_, Option<String>>(5)?,
+                        row.get::<_, Option<String>>(6)?,
+                    ))
+                })
+                .optional()?
+                .ok_or_else(|| StoreError::id_not_found("run", id))?;
+            let (workflow, status, contact, resume_at, started_at, finished_at, event_id) = row;
+            let mut stmt =
+                conn.prepare_cached("SELECT step FROM steps WHERE run_id = ?1 ORDER BY idx")?;
+            let mut steps = Vec::new();
+            for step in stmt.query_map([id], |row| row.get::<_, String>(0))? {
+                steps.push(from_json(&step?, STEP)?);
+            }
+            Ok(StoredRun {
+                trace: RunTrace {
+                    run_id: id.to_string(),
+                    workflow,
+                    status: untag(&status, "run status")?,
+                    steps,
+                    contact: from_json(&contact, "run contact")?,
+                    resume_at,
+                },
+                meta: meta_from(event_id, &started_at, finished_at)?,
+            })
+        })
+    }
+
+    /// Runs matching `filter`, newest first, one page.
+    pub fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunSummary>> {
+        let status = filter
+            .status
+            .as_ref()
+            .map(|s| tag(s, "run status"))
+            .transpose()?;
+        self.with_conn(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT r.id, r.workflow, r.status, r.contact_id, r.event_id, r.started_at,
+                        r.finished_at, (SELECT COUNT(*) FROM steps s WHERE s.run_id = r.id)
+                 FROM runs r
+                 WHERE (?1 IS NULL OR r.workflow = ?1)
+                   AND (?2 IS NULL OR r.status = ?2)
+                   AND (?3 IS NULL OR r.contact_id = ?3)
+                 ORDER BY r.started_at DESC, r.rowid DESC
+                 LIMIT ?4 OFFSET ?5",
+            )?;
+            let rows = stmt.query_map(
+                params![
+                    filter.workflow,
+                    status,
+                    filter.contact_id,
+                    sql_int(filter.limit),
+                    sql_int(filter.offset),
+                ],
+                |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, Option<String>>(3)?,
+                        row.get::<_, Option<String>>(4)?,
+                        row.get::<_, String>(5)?,
+                        row.get::<_, Option<String>>(6)?,
+                        row.get::<_, i64>(7)?,
+                    ))
+                },
+            )?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, workflow, status, contact_id, event_id, started, finished, steps) = row?;
+                out.push(RunSummary {
+                    id,
+                    workflow,
+                    status: untag(&status, "run status")?,
+                    contact_id,
+                    meta: meta_from(event_id, &started, finished)?,
+                    steps: usize::try_from(steps).unwrap_or(0),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Deletes a run and its steps.
+    pub fn delete_run(&self, id: &str) -> Result<()> {
+        self.with_conn(|conn| {
+            if conn
+                .prepare_cached("DELETE FROM runs WHERE id = ?1")?
+                .execute([id])?
+                == 0
+            {
+                return Err(StoreError::id_not_found("run", id));
+            }
+            Ok(())
+        })
+    }
+}
