@@ -8,6 +8,7 @@ import type { Node } from "./bindings/Node";
 import type { NodeTypeSpec } from "./bindings/NodeTypeSpec";
 import type { PortSpec } from "./bindings/PortSpec";
 import type { Workflow } from "./bindings/Workflow";
+import type { Issue } from "./api";
 
 /** The id of every node's single input handle. */
 export const INPUT_HANDLE = "in";
@@ -213,4 +214,21 @@ export function reconcilePortEdges(
     }
     return keep.has(port) ? [e] : [];
   });
+}
+
+const issueKey = (i: Issue) => `${i.code}|${i.path}|${i.message}`;
+
+/**
+ * Asks the engine whether adding this edge introduces an error the workflow did not have
+ * (a loop without a Wait node, ...): the first new error's message, or null.
+ */
+export async function newErrorFrom(
+  current: Workflow,
+  edge: Edge,
+  validate: (workflow: Workflow) => Promise<Issue[]>,
+): Promise<string | null> {
+  const candidate = { ...current, edges: [...current.edges, edge] };
+  const [before, after] = await Promise.all([validate(current), validate(candidate)]);
+  const known = new Set(before.map(issueKey));
+  return after.find((i) => i.severity === "error" && !known.has(issueKey(i)))?.message ?? null;
 }

@@ -11,8 +11,8 @@ import {
   useReactFlow,
 } from "@xyflow/react";
 import { type DragEvent, useCallback } from "react";
-import { api, ApiError, type Issue } from "../api";
-import { type Candidate, connectionProblem, type StepNode } from "../graph";
+import { api, ApiError } from "../api";
+import { type Candidate, connectionProblem, newErrorFrom, type StepNode } from "../graph";
 import { useEditor } from "../store";
 import { useColorScheme } from "../useColorScheme";
 import { fitAll } from "../fit";
@@ -22,19 +22,6 @@ import { StepNodeView } from "./StepNodeView";
 
 const nodeTypes = { step: StepNodeView };
 const DELETE_KEYS = ["Delete", "Backspace"];
-const issueKey = (i: Issue) => `${i.code}|${i.path}|${i.message}`;
-
-/** Asks the engine whether adding this edge introduces a new error (a loop without a Wait, ...). */
-async function engineRefusal(edge: { from: string; port: string; to: string }): Promise<string | null> {
-  const current = useEditor.getState().snapshot();
-  if (!current) return "No workflow is open.";
-  const candidate = { ...current, edges: [...current.edges, edge] };
-  const [before, after] = await Promise.all([api.validateWorkflow(current), api.validateWorkflow(candidate)]);
-  const known = new Set(before.map(issueKey));
-  const added = after.find((i) => i.severity === "error" && !known.has(issueKey(i)));
-  return added ? added.message : null;
-}
-
 export function Canvas() {
   const nodes = useEditor((s) => s.nodes);
   const edges = useEditor((s) => s.edges);
@@ -60,7 +47,9 @@ export function Canvas() {
       if (reason) return say(`Not connected: ${reason}`, "error");
       const edge = { from: c.source, port: c.sourceHandle ?? "", to: c.target };
       try {
-        const refusal = await engineRefusal(edge);
+        const current = useEditor.getState().snapshot();
+        if (!current) return;
+        const refusal = await newErrorFrom(current, edge, api.validateWorkflow);
         if (refusal) return say(`Not connected: ${refusal}`, "error");
         connect(edge);
         say(`Connected ${edge.from} · ${edge.port} → ${edge.to}.`);
