@@ -12,7 +12,7 @@ import {
 } from "@xyflow/react";
 import { type DragEvent, useCallback } from "react";
 import { api, ApiError } from "../api";
-import { type Candidate, connectionProblem, newErrorFrom, type StepNode } from "../graph";
+import { type Candidate, connectionProblem, INPUT_HANDLE, newErrorFrom, type StepNode } from "../graph";
 import { useEditor } from "../store";
 import { useColorScheme } from "../useColorScheme";
 import { fitAll } from "../fit";
@@ -60,15 +60,26 @@ export function Canvas() {
     [problem],
   );
 
-  // A drop the rules refused: say why, in the status line.
+  // A drop the rules refused: say why, in the status line. Dropping on a node without an
+  // input (a trigger) lands on no handle at all, so the node under the pointer is used.
   const onConnectEnd = useCallback(
-    (_: MouseEvent | TouchEvent, state: FinalConnectionState) => {
-      if (state.isValid !== false || !state.fromNode || !state.toNode) return;
-      const reversed = state.fromHandle?.type === "target";
-      const candidate: Candidate = reversed
-        ? { source: state.toNode.id, sourceHandle: state.toHandle?.id, target: state.fromNode.id, targetHandle: state.fromHandle?.id }
-        : { source: state.fromNode.id, sourceHandle: state.fromHandle?.id, target: state.toNode.id, targetHandle: state.toHandle?.id };
-      const reason = problem(candidate);
+    (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (state.isValid === true || !state.fromNode) return;
+      let candidate: Candidate | null = null;
+      if (state.toNode) {
+        const reversed = state.fromHandle?.type === "target";
+        candidate = reversed
+          ? { source: state.toNode.id, sourceHandle: state.toHandle?.id, target: state.fromNode.id, targetHandle: state.fromHandle?.id }
+          : { source: state.fromNode.id, sourceHandle: state.fromHandle?.id, target: state.toNode.id, targetHandle: state.toHandle?.id };
+      } else if (state.fromHandle?.type === "source") {
+        const point = "changedTouches" in event ? event.changedTouches[0] : event;
+        const over = document.elementFromPoint(point.clientX, point.clientY)?.closest(".react-flow__node");
+        const target = over?.getAttribute("data-id");
+        if (target && target !== state.fromNode.id) {
+          candidate = { source: state.fromNode.id, sourceHandle: state.fromHandle.id, target, targetHandle: INPUT_HANDLE };
+        }
+      }
+      const reason = candidate && problem(candidate);
       if (reason) useEditor.getState().say(`Not connected: ${reason}`, "error");
     },
     [problem],

@@ -38,12 +38,10 @@ export function WorkflowsSidebar() {
 
   return (
     <section className="workflows" aria-label="Workflows">
-      <div className="panel-head">
-        <h2 className="panel-title">Workflows</h2>
-        <button type="button" className="btn primary small" data-testid="new-workflow" onClick={() => void startNewWorkflow()} title="New workflow (N)">
-          + New workflow
-        </button>
-      </div>
+      <h2 className="panel-title">Workflows</h2>
+      <button type="button" className="btn primary small new-workflow" data-testid="new-workflow" onClick={() => void startNewWorkflow()} title="New workflow (N)">
+        <Icon name="plus" /> New workflow
+      </button>
       {workflows === null ? (
         <p className="muted hint">Loading…</p>
       ) : workflows.length === 0 ? (
@@ -80,7 +78,9 @@ export function WorkflowsSidebar() {
                   title={`Revision ${w.revision}, saved ${formatTime(w.updated_at)}`}
                 >
                   <span className="workflow-name">{w.name}</span>
-                  <span className="muted small">rev {w.revision}</span>
+                  <span className="workflow-meta">
+                    rev {w.revision} · {formatTime(w.updated_at)}
+                  </span>
                 </button>
               )}
               {confirming === w.name ? (
