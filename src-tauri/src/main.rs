@@ -2,5 +2,8 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
-    hookboard_app::run();
+    if let Err(err) = hookboard_app::run() {
+        eprintln!("hookboard: {err}");
+        std::process::exit(1);
+    }
 }
