@@ -1,10 +1,9 @@
 import { useEffect, useMemo, useState } from "react";
-import type { ImportReport } from "./api";
 import { Canvas } from "./components/Canvas";
 import { EnvironmentsPanel } from "./components/EnvironmentsPanel";
 import { Header } from "./components/Header";
 import { HelpOverlay } from "./components/HelpOverlay";
-import { ImportDialog } from "./components/ImportDialog";
+import { BundleDialog } from "./components/BundleDialog";
 import { Inspector } from "./components/Inspector";
 import { Palette } from "./components/Palette";
 import { ProblemsPanel } from "./components/ProblemsPanel";
@@ -13,7 +12,7 @@ import { StatusLine } from "./components/StatusLine";
 import { startNewWorkflow, WorkflowsSidebar } from "./components/WorkflowsSidebar";
 import { useEditor } from "./store";
 import { useShortcuts } from "./useShortcuts";
-import { boot, importBundle, saveNow, validateNow } from "./workspace";
+import { boot, type BundleOutcome, exportBundle, importBundle, saveNow, validateNow } from "./workspace";
 
 export const VALIDATE_DELAY_MS = 300;
 export const AUTOSAVE_DELAY_MS = 800;
@@ -42,7 +41,7 @@ function useSync() {
 export function App() {
   const overlay = useEditor((s) => s.overlay);
   const setOverlay = useEditor((s) => s.setOverlay);
-  const [report, setReport] = useState<ImportReport | null>(null);
+  const [outcome, setOutcome] = useState<BundleOutcome | null>(null);
 
   useEffect(() => {
     void boot();
@@ -51,16 +50,16 @@ export function App() {
   const actions = useMemo(() => ({ newWorkflow: () => void startNewWorkflow(), saveNow: () => void saveNow() }), []);
   useShortcuts(actions);
 
-  const runImport = async () => {
+  const runBundle = async (step: () => Promise<BundleOutcome | null>) => {
     setOverlay("import");
-    const result = await importBundle();
-    if (result) setReport(result);
+    const result = await step();
+    if (result) setOutcome(result);
     else setOverlay(null);
   };
 
   return (
     <div className="app">
-      <Header onImport={() => void runImport()} />
+      <Header onImport={() => void runBundle(importBundle)} onExport={() => void runBundle(exportBundle)} />
       <div className="app-body">
         <aside className="sidebar" aria-label="Workspace">
           <WorkflowsSidebar />
@@ -76,11 +75,11 @@ export function App() {
       </div>
       <StatusLine />
       {overlay === "help" && <HelpOverlay />}
-      {report && (
-        <ImportDialog
-          report={report}
+      {outcome && (
+        <BundleDialog
+          outcome={outcome}
           onClose={() => {
-            setReport(null);
+            setOutcome(null);
             setOverlay(null);
           }}
         />

@@ -12,54 +12,31 @@ import type { NodeTypeSpec } from "./bindings/NodeTypeSpec";
 import type { Webhook } from "./bindings/Webhook";
 import type { Workflow } from "./bindings/Workflow";
 
-// The types below mirror src-tauri/src/commands and the engine's validation
-// (Issue, Severity); they move to ./bindings once the backend exports them.
+import type { ApiError as ApiErrorShape } from "./bindings/ApiError";
+import type { ImportReport } from "./bindings/ImportReport";
+import type { Issue } from "./bindings/Issue";
+import type { Revision } from "./bindings/Revision";
+import type { SaveResult } from "./bindings/SaveResult";
+import type { WorkflowSummary } from "./bindings/WorkflowSummary";
 
-/** How serious a problem is: an error refuses the save or import, a warning is shown only. */
-export type Severity = "error" | "warning";
+export type { ApiErrorShape, ImportReport, Issue, Revision, SaveResult, WorkflowSummary };
+export type { Severity } from "./bindings/Severity";
 
-/** One problem found by validation, with the JSON path of the offending value. */
-export type Issue = {
-  severity: Severity;
-  /** e.g. `nodes[3].params.url` */
-  path: string;
-  /** Stable code: `missing_param`, `edge_into_trigger`, `loop_without_wait`, ... */
-  code: string;
-  message: string;
-  /** The node concerned, if any. */
-  node: string | null;
-};
-
-/** A workflow as listed in the sidebar. */
-export type WorkflowSummary = { name: string; revision: number; updated_at: string };
-
-/** One saved revision of a workflow. */
-export type Revision = { number: number; saved_at: string };
-
-/** What a save returns: the new revision number and the validation issues. */
-export type SaveResult = { revision: number; issues: Issue[] };
-
-/** What an import did, or why it did nothing. */
-export type ImportReport = {
-  issues: Issue[];
-  workflows: number;
-  webhooks: number;
-  connectors_needing_secret: string[];
-};
-
-/** The shape of every error the backend returns. */
-export type ApiErrorShape = { code: string; message: string; path?: string };
-
-/** A failed command: its stable code, a message for people, and the offending field's path. */
+/**
+ * A failed command: its stable code, a message for people, the offending field's path, and
+ * for an invalid bundle or workspace every validation problem.
+ */
 export class ApiError extends Error {
   readonly code: string;
   readonly path?: string;
+  readonly issues: Issue[];
 
   constructor(shape: ApiErrorShape) {
     super(shape.message);
     this.name = "ApiError";
     this.code = shape.code;
     this.path = shape.path;
+    this.issues = shape.issues ?? [];
   }
 
   static from(err: unknown): ApiError {
@@ -70,6 +47,7 @@ export class ApiError extends Error {
         code: typeof e.code === "string" ? e.code : "error",
         message: String(e.message),
         path: typeof e.path === "string" ? e.path : undefined,
+        issues: Array.isArray(e.issues) ? e.issues : undefined,
       });
     }
     return new ApiError({ code: "error", message: String(err) });
@@ -100,7 +78,8 @@ export interface Commands {
   export_bundle: [Record<string, never>, string | null];
   import_bundle: [Record<string, never>, ImportReport | null];
   set_connector_secret: [{ name: string; secret: string }, void];
-  delete_demo_workspace: [Record<string, never>, void];
+  /** Returns how many items were deleted. */
+  delete_demo_workspace: [Record<string, never>, number];
 }
 
 export type CommandName = keyof Commands;

@@ -1,7 +1,7 @@
 // Workspace actions: the async steps between the store and the backend (open, save,
 // create, rename, ...). Components call these; these call `api` and update the store.
 
-import { api, ApiError, type ImportReport } from "./api";
+import { api, ApiError, type ImportReport, type Issue } from "./api";
 import { useEditor } from "./store";
 
 const store = useEditor;
@@ -186,18 +186,34 @@ export async function restoreRevision(number: number): Promise<boolean> {
   }
 }
 
-export async function exportBundle(): Promise<void> {
+/** What the bundle dialog shows: an import's report, or why an import or export was refused. */
+export type BundleOutcome =
+  | { kind: "imported"; report: ImportReport }
+  | { kind: "refused"; title: string; message: string; issues: Issue[] };
+
+function refused(err: unknown, title: string): BundleOutcome {
+  const e = ApiError.from(err);
+  const issues = e.issues.length
+    ? e.issues
+    : [{ severity: "error" as const, path: e.path ?? "$", code: e.code, message: e.message, node: null }];
+  return { kind: "refused", title, message: e.message, issues };
+}
+
+/** Exports the workspace; a refusal (the workspace has errors) comes back for the dialog. */
+export async function exportBundle(): Promise<BundleOutcome | null> {
   await saveNow();
   try {
     const path = await api.exportBundle();
     store.getState().say(path ? `Exported the workspace to ${path}.` : "Export cancelled.", path ? "success" : "info");
+    return null;
   } catch (err) {
-    fail(err, "Export failed");
+    fail(err, "Export refused");
+    return refused(err, "Nothing was exported");
   }
 }
 
-/** Runs the import; returns its report (null if cancelled) for the import dialog. */
-export async function importBundle(): Promise<ImportReport | null> {
+/** Runs the import; returns what the dialog shows (null if cancelled). */
+export async function importBundle(): Promise<BundleOutcome | null> {
   await saveNow();
   try {
     const report = await api.importBundle();
@@ -205,33 +221,29 @@ export async function importBundle(): Promise<ImportReport | null> {
       store.getState().say("Import cancelled.");
       return null;
     }
-    const errors = report.issues.filter((i) => i.severity === "error").length;
-    if (errors === 0) {
-      await loadReference();
-      await refreshWorkflows();
-      const current = store.getState().meta?.name;
-      store.getState().load(null);
-      const open = current ?? store.getState().workflows?.[0]?.name;
-      if (open) await openWorkflow(open);
-      store.getState().say(`Imported ${report.workflows} workflow(s) and ${report.webhooks} webhook(s).`, "success");
-    } else {
-      store.getState().say(`Nothing was imported: the bundle has ${errors} problem(s).`, "error");
-    }
-    return report;
+    await loadReference();
+    await refreshWorkflows();
+    const current = store.getState().meta?.name;
+    store.getState().load(null);
+    const open = current && store.getState().workflows?.some((w) => w.name === current) ? current : store.getState().workflows?.[0]?.name;
+    if (open) await openWorkflow(open);
+    store.getState().say(`Imported ${report.workflows.length} workflow(s) and ${report.webhooks.length} webhook(s).`, "success");
+    return { kind: "imported", report };
   } catch (err) {
-    const e = ApiError.from(err);
-    fail(e, "Import failed");
-    return { issues: [{ severity: "error", path: e.path ?? "$", code: e.code, message: e.message, node: null }], workflows: 0, webhooks: 0, connectors_needing_secret: [] };
+    fail(err, "Import refused");
+    return refused(err, "Nothing was imported");
   }
 }
 
 export async function deleteDemoWorkspace(): Promise<void> {
   try {
-    await api.deleteDemoWorkspace();
+    const count = await api.deleteDemoWorkspace();
     store.getState().load(null);
     await loadReference();
     await refreshWorkflows();
-    store.getState().say("Removed the demo workspace.", "success");
+    const next = store.getState().workflows?.[0];
+    if (next) await openWorkflow(next.name);
+    store.getState().say(`Removed the demo workspace (${count} item${count === 1 ? "" : "s"}).`, "success");
   } catch (err) {
     fail(err, "Could not remove the demo workspace");
   }

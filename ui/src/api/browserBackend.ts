@@ -108,8 +108,8 @@ export function createBrowserBackend(seed: Bundle = demo as unknown as Bundle): 
     export_bundle: () => "/tmp/hookboard-demo.bundle.json",
     import_bundle: () => ({
       issues: [],
-      workflows: bundle.workflows.length,
-      webhooks: bundle.webhooks.length,
+      workflows: bundle.workflows.map((w) => w.name),
+      webhooks: bundle.webhooks.map((w) => w.name),
       connectors_needing_secret: bundle.connectors.map((c) => c.name).filter((n) => !secrets.has(n)),
     }),
     set_connector_secret: ({ name, secret }) => {
@@ -117,7 +117,9 @@ export function createBrowserBackend(seed: Bundle = demo as unknown as Bundle): 
       secrets.set(name, secret);
     },
     delete_demo_workspace: () => {
+      const count = workflows.size;
       workflows.clear();
+      return count;
     },
   };
 

@@ -78,8 +78,15 @@ export function validateWorkflow(workflow: Workflow, ctx: ValidationContext): Is
           if (!ctx.webhooks.some((w) => w.name === value)) error("unknown_webhook", `no webhook named \`${String(value)}\``);
           break;
         case "inline_webhook": {
-          const url = (value as { url?: unknown }).url;
-          if (typeof url !== "string" || !url.trim()) push("error", `${path}.url`, "missing_value", "the URL is empty", node.id);
+          const inline = value as { url?: unknown; body?: { kind?: string; template?: string } };
+          if (typeof inline.url !== "string" || !inline.url.trim()) push("error", `${path}.url`, "missing_value", "the URL is empty", node.id);
+          if (inline.body?.kind === "json") {
+            try {
+              JSON.parse(inline.body.template ?? "");
+            } catch (e) {
+              push("error", `${path}.body.template`, "invalid_json", `the JSON body is not valid JSON: ${(e as Error).message}`, node.id);
+            }
+          }
           break;
         }
         case "switch_paths": {

@@ -2,7 +2,6 @@ import { useReactFlow } from "@xyflow/react";
 import { usingBrowserBackend } from "../api";
 import { fitAll } from "../fit";
 import { useEditor } from "../store";
-import { exportBundle } from "../workspace";
 import { Icon, type IconName } from "./Icon";
 
 function SaveState() {
@@ -31,7 +30,7 @@ function ToolButton({ icon, label, testId, onClick, disabled, pressed }: { icon:
   );
 }
 
-export function Header({ onImport }: { onImport: () => void }) {
+export function Header({ onImport, onExport }: { onImport: () => void; onExport: () => void }) {
   const name = useEditor((s) => s.meta?.name ?? null);
   const canUndo = useEditor((s) => s.past.length > 0);
   const canRedo = useEditor((s) => s.future.length > 0);
@@ -53,7 +52,7 @@ export function Header({ onImport }: { onImport: () => void }) {
         <ToolButton icon="history" label="Revisions" testId="revisions" onClick={() => setOverlay(overlay === "revisions" ? null : "revisions")} disabled={!name} pressed={overlay === "revisions"} />
       </div>
       <div className="toolbar" role="toolbar" aria-label="Workspace">
-        <button type="button" className="btn small" data-testid="export-bundle" onClick={() => void exportBundle()} title="Export the workspace as a bundle">
+        <button type="button" className="btn small" data-testid="export-bundle" onClick={onExport} title="Export the workspace as a bundle">
           <Icon name="export" /> Export bundle
         </button>
         <button type="button" className="btn small" data-testid="import-bundle" onClick={onImport} title="Import a bundle">

@@ -79,7 +79,7 @@ export function Inspector() {
             </label>
             <textarea
               id="workflow-description"
-              data-testid="workflow-description"
+              data-testid="description"
               className="input"
               rows={3}
               value={meta.description}

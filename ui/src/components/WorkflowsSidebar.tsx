@@ -85,7 +85,10 @@ export function WorkflowsSidebar() {
               )}
               {confirming === w.name ? (
                 <span className="row-actions confirm">
-                  <button type="button" className="btn danger small" data-testid={`confirm-delete-${w.name}`} onClick={() => { setConfirming(null); void deleteWorkflow(w.name); }}>
+                  <button type="button" className="btn danger small" data-testid={`confirm-delete-${w.name}`} onClick={() => {
+                      setConfirming(null);
+                      void deleteWorkflow(w.name);
+                    }}>
                     Delete
                   </button>
                   <button type="button" className="btn small" onClick={() => setConfirming(null)}>
@@ -109,23 +112,33 @@ export function WorkflowsSidebar() {
           ))}
         </ul>
       )}
-      <div className="demo-reset">
-        {confirmDemo ? (
-          <span className="row-actions confirm">
-            <span className="small">Remove the demo data?</span>
-            <button type="button" className="btn danger small" data-testid="confirm-delete-demo" onClick={() => { setConfirmDemo(false); void deleteDemoWorkspace(); }}>
-              Remove
+      {workflows !== null && workflows.length > 0 && (
+        <div className="demo-reset">
+          {confirmDemo ? (
+            <span className="row-actions confirm">
+              <span className="small">Remove the demo data?</span>
+              <button
+                type="button"
+                className="btn danger small"
+                data-testid="confirm-delete-demo"
+                onClick={() => {
+                  setConfirmDemo(false);
+                  void deleteDemoWorkspace();
+                }}
+              >
+                Remove
+              </button>
+              <button type="button" className="btn small" onClick={() => setConfirmDemo(false)}>
+                Keep
+              </button>
+            </span>
+          ) : (
+            <button type="button" className="btn ghost small" data-testid="delete-demo-workspace" onClick={() => setConfirmDemo(true)}>
+              Remove demo workspace
             </button>
-            <button type="button" className="btn small" onClick={() => setConfirmDemo(false)}>
-              Keep
-            </button>
-          </span>
-        ) : (
-          <button type="button" className="btn ghost small" data-testid="delete-demo-workspace" onClick={() => setConfirmDemo(true)}>
-            Remove demo workspace
-          </button>
-        )}
-      </div>
+          )}
+        </div>
+      )}
     </section>
   );
 }
