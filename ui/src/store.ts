@@ -70,7 +70,7 @@ export type EditorState = {
   issues: Issue[];
   save: SaveState;
   status: Status | null;
-  focus: { param: string; n: number } | null;
+  focus: { param: string; sub?: string; n: number } | null;
   clipboard: Clipboard | null;
   pastes: number;
   /** The workflow whose name is being edited in the sidebar. */
@@ -96,7 +96,7 @@ export type EditorState = {
   deleteSelection: () => void;
   copySelection: () => number;
   paste: () => number;
-  selectNode: (nodeId: string | null, focusParam?: string) => void;
+  selectNode: (nodeId: string | null, focusParam?: string, sub?: string) => void;
   setIssues: (issues: Issue[]) => void;
   setSave: (save: SaveState, cleanVersion?: number) => void;
   say: (text: string, tone?: Tone) => void;
@@ -339,7 +339,7 @@ export const useEditor = create<EditorState>()((set, get) => {
       return added.length;
     },
 
-    selectNode: (nodeId, focusParam) => {
+    selectNode: (nodeId, focusParam, sub) => {
       const s = get();
       set({
         nodes: s.nodes.map((n) => {
@@ -347,7 +347,7 @@ export const useEditor = create<EditorState>()((set, get) => {
           return n.selected === selected ? n : { ...n, selected };
         }),
         edges: s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
-        focus: focusParam ? { param: focusParam, n: (s.focus?.n ?? 0) + 1 } : s.focus,
+        focus: focusParam ? { param: focusParam, sub, n: (s.focus?.n ?? 0) + 1 } : s.focus,
       });
     },
 
@@ -371,10 +371,10 @@ export function selectedNode(s: EditorState): StepNode | null {
 }
 
 /** Parses `nodes[3].params.url.more` into its node index and parameter name. */
-export function parseIssuePath(path: string): { node: number | null; param: string | null; rest: string } {
-  const m = /^(?:.*\.)?nodes\[(\d+)\](?:\.params\.([A-Za-z0-9_]+))?(.*)$/.exec(path);
-  if (!m) return { node: null, param: null, rest: path };
-  return { node: Number(m[1]), param: m[2] ?? null, rest: m[3] ?? "" };
+export function parseIssuePath(path: string): { node: number | null; param: string | null; sub: string | null } {
+  const m = /^(?:.*\.)?nodes\[(\d+)\](?:\.params\.([A-Za-z0-9_]+))?(?:\.([A-Za-z0-9_]+))?/.exec(path);
+  if (!m) return { node: null, param: null, sub: null };
+  return { node: Number(m[1]), param: m[2] ?? null, sub: (m[2] && m[3]) || null };
 }
 
 /** The node id an issue concerns: its `node`, or the node its path points at. */

@@ -2,13 +2,16 @@ import { useEffect, useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { Issue } from "../api";
 import { variablesFor } from "../expressions";
-import { flowToWorkflow } from "../graph";
+import { flowToEdge } from "../graph";
 import { parseIssuePath, selectedNode, useEditor } from "../store";
 import { fieldId, ParamForm } from "./form/ParamForm";
 
-/** Focuses a parameter's field (or the first input inside it) and scrolls it into view. */
-export function focusField(param: string): boolean {
-  const el = document.getElementById(fieldId(param));
+/**
+ * Focuses a parameter's field (or the first input inside it) and scrolls it into view; with
+ * `sub` (`url` of `params.inline.url`) the sub-field of a compound widget if it has one.
+ */
+export function focusField(param: string, sub?: string): boolean {
+  const el = (sub && document.getElementById(`${fieldId(param)}-${sub}`)) || document.getElementById(fieldId(param));
   if (!el) return false;
   const target =
     el.matches("input, select, textarea") ? el : (el.querySelector<HTMLElement>("input, select, textarea, [contenteditable=true]") ?? el);
@@ -43,7 +46,12 @@ export function Inspector() {
 
   const variables = useMemo(() => {
     if (!meta) return [];
-    const workflow = flowToWorkflow(meta, nodes, edges);
+    // A read-only view of the graph (no copies): completion only reads it.
+    const workflow = {
+      ...meta,
+      nodes: nodes.map((n) => ({ id: n.id, kind: n.data.kind, position: n.position, params: n.data.params })),
+      edges: edges.map(flowToEdge),
+    };
     return variablesFor(nodeId, { workflow, catalogue, eventDefinitions, environments });
   }, [meta, nodes, edges, nodeId, catalogue, eventDefinitions, environments]);
 
@@ -61,7 +69,7 @@ export function Inspector() {
   }, [issues, nodes, nodeId]);
 
   useEffect(() => {
-    if (focus) requestAnimationFrame(() => focusField(focus.param));
+    if (focus) requestAnimationFrame(() => focusField(focus.param, focus.sub));
   }, [focus, nodeId]);
 
   if (!meta) return <aside className="inspector" aria-label="Inspector" />;

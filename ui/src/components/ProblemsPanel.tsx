@@ -28,7 +28,7 @@ export function ProblemsPanel() {
         <ul className="problem-list">
           {issues.map((issue, index) => {
             const nodeId = issueNodeId(issue, nodes);
-            const { param } = parseIssuePath(issue.path);
+            const { param, sub } = parseIssuePath(issue.path);
             return (
               <li key={index}>
                 <button
@@ -36,8 +36,8 @@ export function ProblemsPanel() {
                   className={`problem ${issue.severity}`}
                   data-testid={`problem-${index}`}
                   onClick={() => {
-                    if (nodeId) selectNode(nodeId, param ?? undefined);
-                    if (param) requestAnimationFrame(() => focusField(param));
+                    if (nodeId) selectNode(nodeId, param ?? undefined, sub ?? undefined);
+                    if (param) requestAnimationFrame(() => focusField(param, sub ?? undefined));
                   }}
                 >
                   <span className={`sev ${issue.severity}`} aria-label={issue.severity}>
