@@ -28,6 +28,7 @@ export async function refreshWorkflows(): Promise<void> {
     store.getState().setReference({ workflows: await api.listWorkflows() });
   } catch (err) {
     fail(err, "Could not list workflows");
+    if (store.getState().workflows === null) store.getState().setReference({ workflows: [] });
   }
 }
 
@@ -44,6 +45,7 @@ export async function boot(): Promise<void> {
     if (first) await openWorkflow(first.name);
   } catch (err) {
     fail(err, "Could not load the workspace");
+    if (store.getState().workflows === null) store.getState().setReference({ workflows: [] });
   }
 }
 
