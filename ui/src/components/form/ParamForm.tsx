@@ -103,6 +103,8 @@ function Widget({ spec, id, value, onChange, options, invalid }: WidgetProps): R
   const cls = `input${invalid ? " invalid" : ""}`;
   // Optional values that are emptied are removed rather than stored as "".
   const setText = (v: string) => onChange(v === "" && !spec.required ? undefined : v);
+  // In a list of choices the blank entry means "none": the value is removed.
+  const setChoice = (v: string) => onChange(v === "" ? undefined : v);
   const kind = spec.kind;
   switch (kind.type) {
     case "text":
@@ -143,7 +145,7 @@ function Widget({ spec, id, value, onChange, options, invalid }: WidgetProps): R
       );
     case "select":
       return (
-        <Choice id={id} cls={cls} value={str(value)} onChange={setText} choices={kind.options.map((o) => [o, o])} blank={!spec.required || value == null} />
+        <Choice id={id} cls={cls} value={str(value)} onChange={setChoice} choices={kind.options.map((o) => [o, o])} blank={!spec.required || value == null} />
       );
     case "duration":
       return (
@@ -162,7 +164,7 @@ function Widget({ spec, id, value, onChange, options, invalid }: WidgetProps): R
           id={id}
           cls={cls}
           value={str(value)}
-          onChange={setText}
+          onChange={setChoice}
           choices={options.eventDefinitions.map((d) => [d.alias, `${d.alias} (${d.context === "webhook" ? "webhook" : "public API"})`])}
           blank
           blankLabel="Pick an event…"
@@ -174,7 +176,7 @@ function Widget({ spec, id, value, onChange, options, invalid }: WidgetProps): R
           id={id}
           cls={cls}
           value={str(value)}
-          onChange={setText}
+          onChange={setChoice}
           choices={options.webhooks.map((w) => [w.name, `${w.name} · ${w.method}`])}
           blank
           blankLabel="None"
