@@ -58,6 +58,8 @@ export type EditorState = {
   workflows: WorkflowSummary[] | null;
 
   meta: WorkflowMeta | null;
+  /** Bumped each time a workflow is loaded: the canvas remounts (and fits) on it. */
+  loadId: number;
   nodes: StepNode[];
   edges: StepEdge[];
   /** Bumped on every change to the workflow's content (not on selection or measuring). */
@@ -120,6 +122,7 @@ export const useEditor = create<EditorState>()((set, get) => {
     workflows: null,
 
     meta: null,
+    loadId: 0,
     nodes: [],
     edges: [],
     version: 0,
@@ -143,6 +146,7 @@ export const useEditor = create<EditorState>()((set, get) => {
       const flow = workflow ? workflowToFlow(workflow) : { nodes: [], edges: [] };
       set((s) => ({
         meta: workflow ? { name: workflow.name, description: workflow.description } : null,
+        loadId: s.loadId + 1,
         nodes: flow.nodes,
         edges: flow.edges,
         past: [],

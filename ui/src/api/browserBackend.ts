@@ -51,7 +51,13 @@ export function createBrowserBackend(seed: Bundle = demo as unknown as Bundle): 
     get_workflow: ({ name }) => latest(name),
     create_workflow: ({ name }) => {
       checkName(name);
-      const workflow: Workflow = { name, description: "", nodes: [], edges: [] };
+      // As the desktop backend does: a new workflow starts with a Manual trigger.
+      const workflow: Workflow = {
+        name,
+        description: "",
+        nodes: [{ id: "trigger", kind: "trigger_manual", position: { x: 0, y: 0 }, params: {} }],
+        edges: [],
+      };
       workflows.set(name, { revisions: [{ workflow, saved_at: now() }], updated_at: now() });
       return structuredClone(workflow);
     },

@@ -26,6 +26,7 @@ export function Canvas() {
   const nodes = useEditor((s) => s.nodes);
   const edges = useEditor((s) => s.edges);
   const meta = useEditor((s) => s.meta);
+  const loadId = useEditor((s) => s.loadId);
   const hasWorkflows = useEditor((s) => (s.workflows?.length ?? 0) > 0);
   const loading = useEditor((s) => s.workflows === null);
   const onNodesChange = useEditor((s) => s.onNodesChange);
@@ -117,7 +118,7 @@ export function Canvas() {
   return (
     <main className="canvas" aria-label={`Canvas of ${meta.name}`} onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
       <ReactFlow<StepNode>
-        key={meta.name}
+        key={loadId}
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}

@@ -31,6 +31,8 @@ export function WorkflowsSidebar() {
   }
 
   const commit = async (from: string) => {
+    // Enter commits, and the input's blur on unmount must not commit a second time.
+    if (useEditor.getState().renaming !== from) return;
     const to = draft.trim();
     setRenaming(null);
     if (to && to !== from) await renameWorkflow(from, to);
