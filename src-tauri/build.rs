@@ -2,13 +2,15 @@
 //! `cargo run` does not run tauri.conf.json's `beforeBuildCommand`), then runs tauri-build.
 //!
 //! - `ui/node_modules` missing: `npm --prefix ui ci`.
-//! - `ui/dist/index.html` missing or older than anything in `ui/src`, `ui/index.html` or
-//!   `ui/package.json`: `npm --prefix ui run build`.
+//! - `ui/dist/index.html` missing or older than anything in `ui/src`, `ui/index.html`,
+//!   `ui/package.json`, `ui/package-lock.json` or `ui/vite.config.ts` (and those sources differ
+//!   from the ones of the last build): `npm --prefix ui run build`.
 //! - No `ui/package.json` yet: the UI build is skipped with a warning.
 //! - npm missing while a build is needed: the build fails and says what to install.
 //!
 //! Set `HOOKBOARD_SKIP_UI_BUILD=1` to skip the UI build entirely (the UI's own CI builds it).
 
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
@@ -37,7 +39,24 @@ fn main() {
     }
 }
 
+/// The UI sources whose changes make `ui/dist` stale.
+const UI_SOURCES: [&str; 5] = [
+    "src",
+    "index.html",
+    "package.json",
+    "package-lock.json",
+    "vite.config.ts",
+];
+
+/// Where the build script records the hash of the sources `ui/dist` was built from (in its
+/// `OUT_DIR`, so that nothing extra lands in the embedded `ui/dist`).
+const HASH_FILE: &str = "ui-sources.hash";
+
 /// Builds `ui/dist` when needed; `Err` carries a message for the person building.
+///
+/// `ui/dist` is stale when `ui/dist/index.html` is missing, or older than a source file and
+/// built from other contents (`cargo test` rewrites ui/src/bindings with identical contents,
+/// which must not cost a UI build).
 fn build_ui(root: &Path) -> Result<(), String> {
     if std::env::var_os("HOOKBOARD_SKIP_UI_BUILD").is_some_and(|v| !v.is_empty() && v != "0") {
         println!("cargo:warning=HOOKBOARD_SKIP_UI_BUILD is set: ui/dist is not rebuilt");
@@ -48,33 +67,75 @@ fn build_ui(root: &Path) -> Result<(), String> {
         println!("cargo:warning=ui/package.json does not exist yet: skipping the UI build");
         return Ok(());
     }
-    let index = ui.join("dist").join("index.html");
-    let built = modified(&index);
-    let newest_source = [
-        ui.join("src"),
-        ui.join("index.html"),
-        ui.join("package.json"),
-    ]
-    .iter()
-    .filter_map(|p| newest(p))
-    .max();
-    let stale = match (built, newest_source) {
-        (None, _) => true,
-        (Some(built), Some(source)) => source > built,
-        (Some(_), None) => false,
+    let dist = ui.join("dist");
+    let record = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default()).join(HASH_FILE);
+    let index = dist.join("index.html");
+    let hash = sources_hash(&ui);
+    // The record holds the sources' hash and the time of the index.html built from them, so a
+    // `ui/dist` rebuilt by someone else since is not taken for the recorded one.
+    let stale = match modified(&index) {
+        None => true,
+        Some(built) => {
+            let newer = UI_SOURCES
+                .iter()
+                .filter_map(|p| newest(&ui.join(p)))
+                .any(|t| t > built);
+            let recorded = std::fs::read_to_string(&record).ok();
+            newer && recorded != Some(stamp(&hash, built))
+        }
     };
-    let needs_install = !ui.join("node_modules").exists();
     if !stale {
         return Ok(());
     }
-    if needs_install {
+    if !ui.join("node_modules").exists() {
         println!("cargo:warning=ui/node_modules is missing: running `npm --prefix ui ci`");
         npm(root, &["--prefix", "ui", "ci"])?;
     }
     println!(
         "cargo:warning=ui/dist is missing or older than ui/src: running `npm --prefix ui run build`"
     );
-    npm(root, &["--prefix", "ui", "run", "build"])
+    npm(root, &["--prefix", "ui", "run", "build"])?;
+    // Best effort: without the record the next build only compares times.
+    if let Some(built) = modified(&index) {
+        let _ = std::fs::write(&record, stamp(&hash, built));
+    }
+    Ok(())
+}
+
+/// What the record holds: the sources' hash and the build's `index.html` time.
+fn stamp(hash: &str, built: SystemTime) -> String {
+    let nanos = built
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{hash} {nanos}")
+}
+
+/// A hash of the UI sources' paths and contents.
+fn sources_hash(ui: &Path) -> String {
+    let mut files = Vec::new();
+    for source in UI_SOURCES {
+        collect_files(&ui.join(source), &mut files);
+    }
+    files.sort();
+    let mut hasher = std::hash::DefaultHasher::new();
+    for file in files {
+        file.strip_prefix(ui).unwrap_or(&file).hash(&mut hasher);
+        std::fs::read(&file).unwrap_or_default().hash(&mut hasher);
+    }
+    format!("{:016x}", hasher.finish())
+}
+
+fn collect_files(path: &Path, out: &mut Vec<PathBuf>) {
+    match std::fs::read_dir(path) {
+        Ok(entries) => {
+            for entry in entries.filter_map(Result::ok) {
+                collect_files(&entry.path(), out);
+            }
+        }
+        Err(_) if path.is_file() => out.push(path.to_path_buf()),
+        Err(_) => {}
+    }
 }
 
 /// Runs npm with `args` in `root`; its output goes to the build log.

@@ -6,7 +6,7 @@
 // `tauri-driver` and `WebKitWebDriver` on PATH, and the app built with `custom-protocol`.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -70,8 +70,15 @@ async function startDriver(env) {
   throw new Error(`tauri-driver did not listen on port ${port}:\n${log.join("")}`);
 }
 
-function stopDriver(driver) {
-  if (driver && driver.child.exitCode === null) driver.child.kill("SIGTERM");
+/** Stops tauri-driver (and with it WebKitWebDriver) and waits until it has exited. */
+async function stopDriver(driver) {
+  const { child } = driver;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((ok) => child.once("exit", ok));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** A WebDriver session on the app: starting one launches the app, ending it closes the app. */
@@ -131,20 +138,27 @@ class App {
     return el;
   }
 
+  /**
+   * The element's text content. (WebDriver's "rendered text" is empty while an element
+   * fades in, so stories read textContent.)
+   */
   async text(id) {
-    return (await this.shown(id)).getText();
+    return (await this.shown(id)).getProperty("textContent");
+  }
+
+  /** The textContent of the element with this data-testid, or null when there is none. */
+  async textNow(id) {
+    return this.browser.execute((sel) => document.querySelector(sel)?.textContent ?? null, tid(id));
   }
 
   /** Waits until the text of the element satisfies `predicate` (or contains the string). */
   async waitForText(id, predicate, timeout = TIMEOUT_MS) {
     const check = typeof predicate === "string" ? (t) => t.includes(predicate) : predicate;
-    let last = "";
+    let last = null;
     await this.browser.waitUntil(
       async () => {
-        const el = this.$(id);
-        if (!(await el.isExisting())) return false;
-        last = await el.getText();
-        return check(last);
+        last = await this.textNow(id);
+        return last !== null && check(last);
       },
       { timeout, timeoutMsg: `[data-testid="${id}"] text stayed ${JSON.stringify(last)}` },
     );
@@ -180,16 +194,51 @@ class App {
     return this.browser.execute(() => document.querySelectorAll(".react-flow__edge").length);
   }
 
-  /** Drags with the mouse from one element's centre to another's (what a person does). */
+  /**
+   * Presses the mouse on one element's centre, moves in steps (as a hand does) to another's
+   * centre and releases.
+   */
   async drag(fromId, toId) {
     const from = await this.shown(fromId);
     const to = await this.shown(toId);
-    await from.dragAndDrop(to, { duration: 300 });
+    await this.browser
+      .action("pointer", { parameters: { pointerType: "mouse" } })
+      .move({ duration: 0, origin: from, x: 0, y: 0 })
+      .down({ button: 0 })
+      .pause(50)
+      .move({ duration: 100, origin: "pointer", x: 5, y: 5 })
+      .move({ duration: 200, origin: to, x: 0, y: 0 })
+      .pause(50)
+      .up({ button: 0 })
+      .perform();
+  }
+
+  /** Drags the element with this data-testid by (dx, dy) pixels, in steps. */
+  async dragBy(id, dx, dy) {
+    const el = await this.shown(id);
+    await this.browser
+      .action("pointer", { parameters: { pointerType: "mouse" } })
+      .move({ duration: 0, origin: el, x: 0, y: 0 })
+      .down({ button: 0 })
+      .pause(50)
+      .move({ duration: 100, origin: "pointer", x: Math.sign(dx) * 5, y: Math.sign(dy) * 5 })
+      .move({ duration: 200, origin: "pointer", x: dx - Math.sign(dx) * 5, y: dy - Math.sign(dy) * 5 })
+      .pause(50)
+      .up({ button: 0 })
+      .perform();
   }
 
   /** Waits until the header says every change is saved (autosave has run). */
   async saved() {
     await this.waitForText("save-state", (t) => /saved/i.test(t) && !/unsaved|not saved/i.test(t));
+  }
+
+  /**
+   * Replaces the text of the focused, fully selected input by typing, as a person does.
+   * (WebDriver's element clear blurs the input, which commits an inline rename.)
+   */
+  async type(text) {
+    await this.browser.keys([...text]);
   }
 
   /** Closes the app (ends the session) and starts it again on the same data folder. */
@@ -233,7 +282,10 @@ export function story(name, body) {
           // The session may already be gone (e.g. the app crashed).
         }
       }
-      stopDriver(driver);
+      await stopDriver(driver);
+      // HOOKBOARD_E2E_KEEP=1 keeps the story's data folder (database, exported bundle).
+      if (process.env.HOOKBOARD_E2E_KEEP) console.log(`data folder of "${name}": ${dataDir}`);
+      else rmSync(dataDir, { recursive: true, force: true });
     }
   });
 }

@@ -6,16 +6,16 @@ story("build a workflow from the palette and connect two nodes", async (app) => 
   await app.shown("workflow-welcome");
   await app.click("new-workflow");
   // The new workflow opens with a Manual trigger and its name ready to edit.
-  const rename = await app.shown("rename-input-untitled");
-  await rename.setValue("signup flow");
+  await app.shown("rename-input-untitled");
+  await app.type("signup flow");
   await app.browser.keys("Enter");
   await app.shown("workflow-signup flow");
   await app.shown("node-trigger");
 
   await app.click("palette-http_request");
-  const added = await app.shown("node-http_request_1");
+  await app.shown("node-http_request_1");
   // Move it off the trigger (the palette drops it in the middle of the view).
-  await added.dragAndDrop({ x: 0, y: 220 }, { duration: 300 });
+  await app.dragBy("node-http_request_1", 0, 220);
   assert.deepEqual((await app.nodeIds()).sort(), ["http_request_1", "trigger"]);
 
   await app.drag("port-trigger-next", "port-http_request_1-in");

@@ -9,8 +9,8 @@ story("edit a parameter and see a validation problem clear", async (app) => {
   await app.browser.keys("Enter");
   await app.shown("node-trigger");
   await app.click("palette-http_request");
-  const node = await app.shown("node-http_request_1");
-  await node.dragAndDrop({ x: 0, y: 220 }, { duration: 300 });
+  await app.shown("node-http_request_1");
+  await app.dragBy("node-http_request_1", 0, 220);
   await app.drag("port-trigger-next", "port-http_request_1-in");
   await app.waitForText("status-message", "Connected");
 

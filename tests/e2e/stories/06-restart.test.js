@@ -5,13 +5,13 @@ import { story } from "../lib/harness.js";
 story("restart the app and find everything saved", async (app) => {
   await app.shown("workflow-welcome");
   await app.click("new-workflow");
-  const rename = await app.shown("rename-input-untitled");
-  await rename.setValue("kept");
+  await app.shown("rename-input-untitled");
+  await app.type("kept");
   await app.browser.keys("Enter");
   await app.shown("workflow-kept");
   await app.click("palette-condition");
-  const node = await app.shown("node-condition_1");
-  await node.dragAndDrop({ x: 0, y: 220 }, { duration: 300 });
+  await app.shown("node-condition_1");
+  await app.dragBy("node-condition_1", 0, 220);
   await app.drag("port-trigger-next", "port-condition_1-in");
   await app.waitForText("status-message", "Connected");
   await app.saved();
