@@ -60,11 +60,12 @@ impl From<StoreError> for ApiError {
 
 impl From<SecretError> for ApiError {
     fn from(err: SecretError) -> Self {
-        let code = match err {
-            SecretError::Unavailable(_) => "keyring_unavailable",
-            SecretError::Store(_) => "keyring",
-        };
-        ApiError::new(code, err.to_string())
+        // The inner messages already say what is wrong in plain words ("No OS keyring (Secret
+        // Service) is reachable: secrets cannot be saved ..."), without any secret.
+        match err {
+            SecretError::Unavailable(message) => ApiError::new("keyring_unavailable", message),
+            SecretError::Store(message) => ApiError::new("keyring", message),
+        }
     }
 }
 

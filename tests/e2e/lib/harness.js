@@ -53,8 +53,9 @@ async function startDriver(env) {
   const port = await freePort();
   const nativePort = await freePort();
   const log = [];
+  const merged = Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined));
   const child = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
-    env: { ...process.env, ...env },
+    env: merged,
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout.on("data", (d) => log.push(String(d)));
@@ -258,12 +259,13 @@ class App {
 /**
  * Declares one user story: a fresh data folder, the app started on it, `body(app)` run, and a
  * screenshot saved to tests/e2e/artifacts/<name>.png whether the story passed or not.
+ * `env` adds to (or, with `undefined` values, removes from) the app's environment.
  */
-export function story(name, body) {
+export function story(name, body, { env = {} } = {}) {
   test(name, { timeout: 180000 }, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "hookboard-e2e-"));
     const dialogPath = join(dataDir, "dialog.bundle.json");
-    const driver = await startDriver({ HOOKBOARD_DATA_DIR: dataDir, HOOKBOARD_DIALOG_PATH: dialogPath });
+    const driver = await startDriver({ ...env, HOOKBOARD_DATA_DIR: dataDir, HOOKBOARD_DIALOG_PATH: dialogPath });
     let app = null;
     try {
       const browser = await launch(driver);
