@@ -37,6 +37,7 @@ need npm "apt-get install npm"
 need Xvfb "apt-get install xvfb"
 need WebKitWebDriver "apt-get install webkit2gtk-driver"
 need dbus-run-session "apt-get install dbus"
+need dbus-send "apt-get install dbus"
 need gnome-keyring-daemon "apt-get install gnome-keyring"
 if ! command -v tauri-driver >/dev/null 2>&1; then
     echo "e2e: tauri-driver not found: installing it (cargo install tauri-driver --locked)" >&2
