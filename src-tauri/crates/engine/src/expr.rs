@@ -44,12 +44,13 @@ pub enum Escape {
 }
 
 impl Escape {
-    fn template_name(self) -> &'static str {
+    /// The prefix of the template name; the rest of the name is the template's source.
+    fn prefix(self) -> &'static str {
         match self {
-            Escape::Plain => "value.txt",
-            Escape::Url => "value.url",
-            Escape::Xml => "value.xml",
-            Escape::Header => "value.header",
+            Escape::Plain => "txt:",
+            Escape::Url => "url:",
+            Escape::Xml => "xml:",
+            Escape::Header => "hdr:",
         }
     }
 }
@@ -137,10 +138,13 @@ impl Expressions {
             env.set_syntax(syntax);
         }
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // A template's name is `<escape prefix>:<source>`: the loader hands the source back and
+        // minijinja keeps every compiled template, so a template is parsed once, not per render.
+        env.set_loader(|name| Ok(name.split_once(':').map(|(_, source)| source.to_string())));
         env.set_keep_trailing_newline(true);
         env.set_auto_escape_callback(|name| match name {
-            "value.url" => AutoEscape::Custom("url"),
-            "value.xml" => AutoEscape::Custom("xml"),
+            name if name.starts_with("url:") => AutoEscape::Custom("url"),
+            name if name.starts_with("xml:") => AutoEscape::Custom("xml"),
             _ => AutoEscape::None,
         });
         env.set_formatter(|out, state, value| {
@@ -165,6 +169,17 @@ impl Expressions {
             )
         });
         env.add_filter("date", date_filter);
+        env.add_filter("typed_json", |value: JinjaValue| -> Result<String, minijinja::Error> {
+            if value.is_undefined() {
+                return Err(minijinja::Error::new(
+                    ErrorKind::UndefinedError,
+                    "undefined value",
+                ));
+            }
+            serde_json::to_string(&value).map_err(|e| {
+                minijinja::Error::new(ErrorKind::InvalidOperation, format!("not JSON: {e}"))
+            })
+        });
         Expressions { env }
     }
 
@@ -179,8 +194,8 @@ impl Expressions {
             return Ok(template.to_string());
         }
         let rendered = self
-            .env
-            .render_named_str(escape.template_name(), template, ctx)
+            .cached(escape.prefix(), template)?
+            .render(ctx)
             .map_err(|e| to_expr_error(&e, template))?;
         if escape == Escape::Header && (rendered.contains('\r') || rendered.contains('\n')) {
             return Err(ExprError::new(
@@ -229,18 +244,23 @@ impl Expressions {
     /// anything else renders to a string.
     pub fn eval_value(&self, template: &str, ctx: &JinjaValue) -> Result<Value, ExprError> {
         if let Some(inner) = single_expression(template) {
-            let expr = self
-                .env
-                .compile_expression(inner)
-                .map_err(|e| to_expr_error(&e, inner))?;
-            let value = expr.eval(ctx).map_err(|e| to_expr_error(&e, inner))?;
-            if value.is_undefined() {
-                return Err(ExprError {
-                    variable: Some(inner.trim().to_string()),
-                    message: format!("unknown variable `{}`", inner.trim()),
-                });
-            }
-            return serde_json::to_value(&value)
+            let source = format!("${{ ({inner}) | typed_json }}");
+            let json = self
+                .cached("val:", &source)?
+                .render(ctx)
+                .map_err(|e| {
+                    let err = to_expr_error(&e, &source);
+                    if err.variable.as_deref() == Some("typed_json") {
+                        let name = inner.trim().to_string();
+                        ExprError {
+                            message: format!("unknown variable `{name}`"),
+                            variable: Some(name),
+                        }
+                    } else {
+                        err
+                    }
+                })?;
+            return serde_json::from_str(&json)
                 .map_err(|e| ExprError::new(format!("cannot convert `{inner}` to JSON: {e}")));
         }
         Ok(Value::String(self.render(template, ctx, Escape::Plain)?))
@@ -249,19 +269,12 @@ impl Expressions {
     /// Evaluates a condition such as `${data.WH5.status} == "active"` (the `${ }` around
     /// variables is optional) to true or false.
     pub fn eval_condition(&self, condition: &str, ctx: &JinjaValue) -> Result<bool, ExprError> {
-        let source = unwrap_placeholders(condition);
-        let expr = self
-            .env
-            .compile_expression(&source)
+        let source = format!("${{ 1 if ({}) else 0 }}", unwrap_placeholders(condition));
+        let rendered = self
+            .cached("cond:", &source)?
+            .render(ctx)
             .map_err(|e| to_expr_error(&e, &source))?;
-        let value = expr.eval(ctx).map_err(|e| to_expr_error(&e, &source))?;
-        if value.is_undefined() {
-            return Err(ExprError {
-                variable: Some(source.trim().to_string()),
-                message: format!("unknown variable `{}`", source.trim()),
-            });
-        }
-        Ok(value.is_true())
+        Ok(rendered == "1")
     }
 
     /// Checks that a template compiles, without rendering it (used by validation).
@@ -269,10 +282,14 @@ impl Expressions {
         if !template.contains("${") {
             return Ok(());
         }
+        self.cached(Escape::Plain.prefix(), template).map(|_| ())
+    }
+
+    /// The compiled template for `source`, escaped as `prefix` says; compiled once, then cached.
+    fn cached(&self, prefix: &str, source: &str) -> Result<minijinja::Template<'_, '_>, ExprError> {
         self.env
-            .template_from_str(template)
-            .map(|_| ())
-            .map_err(|e| to_expr_error(&e, template))
+            .get_template(&format!("{prefix}{source}"))
+            .map_err(|e| to_expr_error(&e, source))
     }
 
     /// Checks that a condition compiles, without evaluating it (used by validation).
@@ -420,7 +437,15 @@ fn to_expr_error(err: &minijinja::Error, source: &str) -> ExprError {
     match err.kind() {
         ErrorKind::UndefinedError => {
             let variable = snippet
-                .map(|s| s.split('|').next().unwrap_or(&s).trim().to_string())
+                .map(|s| {
+                    s.split('|')
+                        .next()
+                        .unwrap_or(&s)
+                        .trim()
+                        .trim_matches(|c| c == '(' || c == ')')
+                        .trim()
+                        .to_string()
+                })
                 .filter(|s| !s.is_empty());
             let message = match &variable {
                 Some(name) => format!("unknown variable `{name}`"),

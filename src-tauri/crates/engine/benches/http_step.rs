@@ -1,0 +1,206 @@
+//! One HTTP step through the engine (render, send, parse, route) against a bare reqwest call
+//! to the same loopback server, in the same run; and rendering a typical JSON body.
+//!
+//! `cargo bench -p hookboard-engine --bench http_step`. Goals: the engine step within 10% of
+//! the bare call for a 1 KiB JSON body; rendering a typical body under 5 µs.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::routing::post;
+use criterion::{Criterion, criterion_group, criterion_main};
+use hookboard_engine::expr::{Expressions, Scope};
+use hookboard_engine::http::HttpPolicy;
+use hookboard_engine::model::{
+    Body, BodyKind, Bundle, Contact, Edge, Event, HttpMethod, Node, Position, ResponseParsing,
+    RetryPolicy, Webhook, Workflow,
+};
+use hookboard_engine::runner::{Engine, RunOptions};
+use hookboard_engine::trace::RunStatus;
+use hookboard_secrets::MemorySecretStore;
+use serde_json::{Value, json};
+
+/// A typical body: ten fields from the event, the contact and an earlier response.
+const BODY_TEMPLATE: &str = r#"{
+  "email": "${contact.email}",
+  "first_name": "${contact.first_name}",
+  "city": "${contact.city}",
+  "order_id": "${event.order.id}",
+  "total": "${event.order.total}",
+  "currency": "${event.order.currency | upper}",
+  "items": "${event.order.items}",
+  "promo": "${event.promo | default('none')}",
+  "note": "Order ${event.order.id} for ${contact.first_name}",
+  "padding": "PADDING"
+}"#;
+
+fn scope() -> Scope {
+    let mut scope = Scope {
+        event: json!({"order": {"id": "o-123", "total": 99.5, "currency": "eur", "items": [1, 2, 3]}}),
+        contact: Contact {
+            id: "c1".into(),
+            email: Some("ada@example.com".into()),
+            first_name: Some("Ada".into()),
+            city: Some("London".into()),
+            ..Contact::default()
+        },
+        run: json!({"id": "r1", "workflow": "bench"}),
+        error: json!({}),
+        ..Scope::default()
+    };
+    scope
+}
+
+/// The body template padded so that the rendered body is about 1 KiB.
+fn one_kib_template() -> String {
+    let rendered_len = 260;
+    BODY_TEMPLATE.replace("PADDING", &"x".repeat(1024 - rendered_len))
+}
+
+fn node(id: &str, kind: &str, params: Value) -> Node {
+    Node {
+        id: id.into(),
+        kind: kind.into(),
+        title: None,
+        position: Position::default(),
+        params: serde_json::from_value::<BTreeMap<String, Value>>(params).unwrap_or_default(),
+    }
+}
+
+fn edge(from: &str, port: &str, to: &str) -> Edge {
+    Edge {
+        from: from.into(),
+        port: port.into(),
+        to: to.into(),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = Router::new().route(
+        "/orders",
+        post(|body: axum::body::Bytes| async move {
+            axum::Json(json!({"accepted": true, "bytes": body.len(), "status": "active"}))
+        }),
+    );
+    runtime.spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    let ex = Expressions::new();
+    let ctx = scope().to_context();
+    let template = one_kib_template();
+    let rendered = ex.render_json(&template, &ctx).expect("renders");
+    let rendered_bytes = serde_json::to_vec(&rendered).expect("bytes");
+    assert!((900..1200).contains(&rendered_bytes.len()), "body is about 1 KiB");
+
+    c.bench_function("render typical JSON body", |b| {
+        b.iter(|| ex.render_json(BODY_TEMPLATE, &ctx).expect("renders"))
+    });
+
+    let url = format!("http://{addr}/orders");
+    let bare = reqwest::Client::new();
+    c.bench_function("bare reqwest POST 1 KiB JSON", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let response = bare
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(rendered_bytes.clone())
+                .send()
+                .await
+                .expect("sends");
+            let status = response.status();
+            let bytes = response.bytes().await.expect("body");
+            let parsed: Value = serde_json::from_slice(&bytes).expect("json");
+            assert!(status.is_success() && parsed["accepted"] == true);
+        })
+    });
+
+    let webhook = Webhook {
+        name: "ORDERS".into(),
+        description: String::new(),
+        method: HttpMethod::Post,
+        url: "${env.base}/orders".into(),
+        query: vec![],
+        headers: vec![],
+        params_in_headers: false,
+        body: Body {
+            kind: BodyKind::Json,
+            template,
+            form: vec![],
+        },
+        content_type: None,
+        connector: None,
+        response: ResponseParsing::Json,
+        timeout_ms: 5_000,
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
+    };
+    let workflow = Workflow {
+        name: "bench".into(),
+        description: String::new(),
+        nodes: vec![
+            node("start", "trigger_manual", json!({})),
+            node("call", "http_request", json!({"webhook": "ORDERS"})),
+            node(
+                "route",
+                "response_switch",
+                json!({"paths": [{"name": "ok", "when": "200-299"}]}),
+            ),
+            node("done", "end", json!({})),
+        ],
+        edges: vec![
+            edge("start", "next", "call"),
+            edge("call", "response", "route"),
+            edge("call", "error", "done"),
+            edge("route", "ok", "done"),
+            edge("route", "fallback", "done"),
+        ],
+    };
+    let bundle = Bundle {
+        webhooks: vec![webhook],
+        workflows: vec![workflow],
+        ..Bundle::default()
+    };
+    let engine = Engine::new(HttpPolicy::default()).expect("engine");
+    let secrets = MemorySecretStore::new();
+    let mut env = BTreeMap::new();
+    env.insert("base".to_string(), format!("http://{addr}"));
+    let options = RunOptions {
+        env,
+        ..RunOptions::default()
+    };
+    let base = scope();
+    c.bench_function("engine HTTP step (render, send, parse, route)", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let trace = engine
+                .run(
+                    &bundle,
+                    &bundle.workflows[0],
+                    &secrets,
+                    base.contact.clone(),
+                    Event {
+                        alias: String::new(),
+                        source: "bench".into(),
+                        payload: base.event.clone(),
+                    },
+                    &options,
+                )
+                .await;
+            assert_eq!(trace.status, RunStatus::Completed, "{:?}", trace.steps.last());
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
