@@ -59,7 +59,7 @@ fi
 
 echo "e2e: building the app (cargo build)" >&2
 cargo build
-app="$repo/target/debug/hookboard"
+app="${CARGO_TARGET_DIR:-$repo/target}/debug/hookboard"
 [ -x "$app" ] || { echo "e2e: $app was not built" >&2; exit 1; }
 export HOOKBOARD_E2E_APP="$app"
 
