@@ -191,7 +191,10 @@ impl Engine {
                 s.status = StepStatus::Error;
                 s.error = Some(step_error(
                     "config",
-                    format!("the run took more than {} steps and was stopped", options.max_steps),
+                    format!(
+                        "the run took more than {} steps and was stopped",
+                        options.max_steps
+                    ),
                 ));
                 trace.steps.push(s);
                 break;
@@ -356,7 +359,10 @@ impl Engine {
             }
             kinds::CONDITION => {
                 let ctx = scope.to_context();
-                match self.expressions.eval_condition(str_param("expression"), &ctx) {
+                match self
+                    .expressions
+                    .eval_condition(str_param("expression"), &ctx)
+                {
                     Ok(b) => s.branch = Some(if b { "true" } else { "false" }.into()),
                     Err(e) => {
                         s.status = StepStatus::Error;
@@ -386,7 +392,10 @@ impl Engine {
                     };
                     if let Err(message) = scope.contact.set_field(field, value.clone()) {
                         s.status = StepStatus::Error;
-                        s.error = Some(step_error("config", format!("node `{}`: {message}", node.id)));
+                        s.error = Some(step_error(
+                            "config",
+                            format!("node `{}`: {message}", node.id),
+                        ));
                         return s;
                     }
                     changes.insert(field.to_string(), value);
@@ -402,7 +411,10 @@ impl Engine {
                 Ok(_) => s.status = StepStatus::Waiting,
                 Err(message) => {
                     s.status = StepStatus::Error;
-                    s.error = Some(step_error("config", format!("node `{}`: {message}", node.id)));
+                    s.error = Some(step_error(
+                        "config",
+                        format!("node `{}`: {message}", node.id),
+                    ));
                 }
             },
             kinds::WAIT_FOR_EVENT => s.status = StepStatus::Waiting,
@@ -456,7 +468,13 @@ impl Engine {
             let Some(connector) = bundle.connector(name) else {
                 return fail(
                     outcome,
-                    step_error("config", format!("webhook `{}` uses connector `{name}`, which is not in the bundle", webhook.name)),
+                    step_error(
+                        "config",
+                        format!(
+                            "webhook `{}` uses connector `{name}`, which is not in the bundle",
+                            webhook.name
+                        ),
+                    ),
                     false,
                 );
             };
@@ -497,11 +515,17 @@ impl Engine {
         let response = match self.http.send(&request, timeout, &webhook.retry).await {
             Ok(r) => r,
             Err(HttpError { kind, message, .. }) => {
-                return fail(outcome, step_error(kind.as_str(), mask(&message, &masks)), true);
+                return fail(
+                    outcome,
+                    step_error(kind.as_str(), mask(&message, &masks)),
+                    true,
+                );
             }
         };
-        let body_text = String::from_utf8_lossy(&response.body);
-        let (body, body_truncated) = truncate(&mask(&body_text, &masks), trace_body_limit);
+        // A receiver that echoes the credentials must not bring the secret back into the run:
+        // the body, headers and parsed values later steps read are masked as the trace is.
+        let body_text = mask(&String::from_utf8_lossy(&response.body), &masks);
+        let (body, body_truncated) = truncate(&body_text, trace_body_limit);
         let headers: Vec<(String, String)> = response
             .headers
             .iter()
@@ -517,7 +541,8 @@ impl Engine {
             "body": body_text,
             "time_ms": u64::try_from(response.elapsed.as_millis()).unwrap_or(u64::MAX),
         }));
-        let parsed = parse_response(&webhook.response, &response.body);
+        let parsed =
+            parse_response(&webhook.response, &response.body).map(|v| mask_value(v, &masks));
         outcome.step.response = Some(TracedResponse {
             status: response.status,
             headers,
@@ -550,19 +575,31 @@ impl Engine {
         let render = |what: &str, template: &str, escape: Escape| {
             self.expressions
                 .render(template, &ctx, escape)
-                .map_err(|e| step_error("template", format!("webhook `{}`, {what}: {}", webhook.name, e.message)))
+                .map_err(|e| {
+                    step_error(
+                        "template",
+                        format!("webhook `{}`, {what}: {}", webhook.name, e.message),
+                    )
+                })
         };
         let url_text = render("url", &webhook.url, Escape::Url)?;
         let mut url = url::Url::parse(&url_text).map_err(|e| {
             step_error(
                 "config",
-                format!("webhook `{}`: `{url_text}` is not a valid URL: {e}", webhook.name),
+                format!(
+                    "webhook `{}`: `{url_text}` is not a valid URL: {e}",
+                    webhook.name
+                ),
             )
         })?;
         let mut headers = Vec::new();
         let mut query = Vec::new();
         for pair in &webhook.query {
-            let value = render(&format!("query `{}`", pair.name), &pair.value, Escape::Header)?;
+            let value = render(
+                &format!("query `{}`", pair.name),
+                &pair.value,
+                Escape::Header,
+            )?;
             query.push((pair.name.clone(), value));
         }
         if webhook.params_in_headers {
@@ -571,7 +608,11 @@ impl Engine {
             url.query_pairs_mut().extend_pairs(query);
         }
         for pair in &webhook.headers {
-            let value = render(&format!("header `{}`", pair.name), &pair.value, Escape::Header)?;
+            let value = render(
+                &format!("header `{}`", pair.name),
+                &pair.value,
+                Escape::Header,
+            )?;
             headers.push((pair.name.clone(), value));
         }
         let (body, default_type) = match webhook.body.kind {
@@ -580,9 +621,15 @@ impl Engine {
                 let value = self
                     .expressions
                     .render_json(&webhook.body.template, &ctx)
-                    .map_err(|e| step_error("template", format!("webhook `{}`, body: {}", webhook.name, e.message)))?;
-                let bytes = serde_json::to_vec(&value)
-                    .map_err(|e| step_error("template", format!("webhook `{}`, body: {e}", webhook.name)))?;
+                    .map_err(|e| {
+                        step_error(
+                            "template",
+                            format!("webhook `{}`, body: {}", webhook.name, e.message),
+                        )
+                    })?;
+                let bytes = serde_json::to_vec(&value).map_err(|e| {
+                    step_error("template", format!("webhook `{}`, body: {e}", webhook.name))
+                })?;
                 (Some(bytes), Some("application/json"))
             }
             BodyKind::Xml => (
@@ -596,10 +643,17 @@ impl Engine {
             BodyKind::Form => {
                 let mut form = url::form_urlencoded::Serializer::new(String::new());
                 for pair in &webhook.body.form {
-                    let value = render(&format!("form field `{}`", pair.name), &pair.value, Escape::Plain)?;
+                    let value = render(
+                        &format!("form field `{}`", pair.name),
+                        &pair.value,
+                        Escape::Plain,
+                    )?;
                     form.append_pair(&pair.name, &value);
                 }
-                (Some(form.finish().into_bytes()), Some("application/x-www-form-urlencoded"))
+                (
+                    Some(form.finish().into_bytes()),
+                    Some("application/x-www-form-urlencoded"),
+                )
             }
         };
         let has_content_type = headers
@@ -616,6 +670,25 @@ impl Engine {
             headers,
             body,
         })
+    }
+}
+
+/// Replaces every secret in every string (keys and values) of a parsed response.
+fn mask_value(value: Value, masks: &[String]) -> Value {
+    if masks.is_empty() {
+        return value;
+    }
+    match value {
+        Value::String(s) => Value::String(mask(&s, masks)),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| mask_value(v, masks)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (mask(&k, masks), mask_value(v, masks)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 
@@ -644,7 +717,10 @@ pub fn resolve_webhook(bundle: &Bundle, node: &Node) -> Result<Webhook, StepErro
         }
         None => Err(step_error(
             "config",
-            format!("node `{}`: pick a webhook or define the request inline", node.id),
+            format!(
+                "node `{}`: pick a webhook or define the request inline",
+                node.id
+            ),
         )),
     }
 }
@@ -652,9 +728,8 @@ pub fn resolve_webhook(bundle: &Bundle, node: &Node) -> Result<Webhook, StepErro
 /// The trigger a run starts from: the Event received trigger for the event's alias, else
 /// a Manual trigger, else the first trigger.
 fn pick_trigger<'a>(workflow: &'a Workflow, event: &Event) -> Option<&'a Node> {
-    let is_trigger = |n: &&Node| {
-        crate::catalogue::node_type(&n.kind).is_some_and(|spec| spec.is_trigger())
-    };
+    let is_trigger =
+        |n: &&Node| crate::catalogue::node_type(&n.kind).is_some_and(|spec| spec.is_trigger());
     workflow
         .nodes
         .iter()
