@@ -35,7 +35,7 @@ const BODY_TEMPLATE: &str = r#"{
 }"#;
 
 fn scope() -> Scope {
-    let mut scope = Scope {
+    Scope {
         event: json!({"order": {"id": "o-123", "total": 99.5, "currency": "eur", "items": [1, 2, 3]}}),
         contact: Contact {
             id: "c1".into(),
@@ -47,8 +47,7 @@ fn scope() -> Scope {
         run: json!({"id": "r1", "workflow": "bench"}),
         error: json!({}),
         ..Scope::default()
-    };
-    scope
+    }
 }
 
 /// The body template padded so that the rendered body is about 1 KiB.
@@ -100,7 +99,10 @@ fn bench(c: &mut Criterion) {
     let template = one_kib_template();
     let rendered = ex.render_json(&template, &ctx).expect("renders");
     let rendered_bytes = serde_json::to_vec(&rendered).expect("bytes");
-    assert!((900..1200).contains(&rendered_bytes.len()), "body is about 1 KiB");
+    assert!(
+        (900..1200).contains(&rendered_bytes.len()),
+        "body is about 1 KiB"
+    );
 
     c.bench_function("render typical JSON body", |b| {
         b.iter(|| ex.render_json(BODY_TEMPLATE, &ctx).expect("renders"))
@@ -197,7 +199,12 @@ fn bench(c: &mut Criterion) {
                     &options,
                 )
                 .await;
-            assert_eq!(trace.status, RunStatus::Completed, "{:?}", trace.steps.last());
+            assert_eq!(
+                trace.status,
+                RunStatus::Completed,
+                "{:?}",
+                trace.steps.last()
+            );
         })
     });
 }

@@ -454,26 +454,12 @@ pub fn catalogue() -> Vec<NodeTypeSpec> {
                     "The event to wait for.",
                 ),
                 with_default(
-                    param(
-                        "timeout",
-                        "Timeout",
-                        ParamKind::Duration,
-                        true,
-                        "e.g. 1d",
-                    ),
+                    param("timeout", "Timeout", ParamKind::Duration, true, "e.g. 1d"),
                     json!("1d"),
                 ),
             ],
         ),
-        node(
-            END,
-            "End",
-            "Ends the path.",
-            Flow,
-            vec![],
-            None,
-            vec![],
-        ),
+        node(END, "End", "Ends the path.", Flow, vec![], None, vec![]),
     ]
 }
 

@@ -158,28 +158,34 @@ impl Expressions {
             }
             Ok(())
         });
-        env.add_filter("json", |value: JinjaValue| -> Result<String, minijinja::Error> {
-            serde_json::to_string(&value).map_err(|e| {
-                minijinja::Error::new(ErrorKind::InvalidOperation, format!("json filter: {e}"))
-            })
-        });
+        env.add_filter(
+            "json",
+            |value: JinjaValue| -> Result<String, minijinja::Error> {
+                serde_json::to_string(&value).map_err(|e| {
+                    minijinja::Error::new(ErrorKind::InvalidOperation, format!("json filter: {e}"))
+                })
+            },
+        );
         env.add_filter("urlencode", |value: JinjaValue| {
             JinjaValue::from_safe_string(
                 utf8_percent_encode(&display(&value), URL_VALUE).to_string(),
             )
         });
         env.add_filter("date", date_filter);
-        env.add_filter("typed_json", |value: JinjaValue| -> Result<String, minijinja::Error> {
-            if value.is_undefined() {
-                return Err(minijinja::Error::new(
-                    ErrorKind::UndefinedError,
-                    "undefined value",
-                ));
-            }
-            serde_json::to_string(&value).map_err(|e| {
-                minijinja::Error::new(ErrorKind::InvalidOperation, format!("not JSON: {e}"))
-            })
-        });
+        env.add_filter(
+            "typed_json",
+            |value: JinjaValue| -> Result<String, minijinja::Error> {
+                if value.is_undefined() {
+                    return Err(minijinja::Error::new(
+                        ErrorKind::UndefinedError,
+                        "undefined value",
+                    ));
+                }
+                serde_json::to_string(&value).map_err(|e| {
+                    minijinja::Error::new(ErrorKind::InvalidOperation, format!("not JSON: {e}"))
+                })
+            },
+        );
         Expressions { env }
     }
 
@@ -245,21 +251,18 @@ impl Expressions {
     pub fn eval_value(&self, template: &str, ctx: &JinjaValue) -> Result<Value, ExprError> {
         if let Some(inner) = single_expression(template) {
             let source = format!("${{ ({inner}) | typed_json }}");
-            let json = self
-                .cached("val:", &source)?
-                .render(ctx)
-                .map_err(|e| {
-                    let err = to_expr_error(&e, &source);
-                    if err.variable.as_deref() == Some("typed_json") {
-                        let name = inner.trim().to_string();
-                        ExprError {
-                            message: format!("unknown variable `{name}`"),
-                            variable: Some(name),
-                        }
-                    } else {
-                        err
+            let json = self.cached("val:", &source)?.render(ctx).map_err(|e| {
+                let err = to_expr_error(&e, &source);
+                if err.variable.as_deref() == Some("typed_json") {
+                    let name = inner.trim().to_string();
+                    ExprError {
+                        message: format!("unknown variable `{name}`"),
+                        variable: Some(name),
                     }
-                })?;
+                } else {
+                    err
+                }
+            })?;
             return serde_json::from_str(&json)
                 .map_err(|e| ExprError::new(format!("cannot convert `{inner}` to JSON: {e}")));
         }
@@ -387,7 +390,9 @@ fn date_filter(value: JinjaValue, format: Option<String>) -> Result<String, mini
     let invalid = |what: &str| {
         minijinja::Error::new(
             ErrorKind::InvalidOperation,
-            format!("date filter: `{what}` is not a date (use RFC 3339, YYYY-MM-DD or a Unix timestamp)"),
+            format!(
+                "date filter: `{what}` is not a date (use RFC 3339, YYYY-MM-DD or a Unix timestamp)"
+            ),
         )
     };
     let datetime = if let Some(seconds) = value.as_i64() {
@@ -455,7 +460,9 @@ fn to_expr_error(err: &minijinja::Error, source: &str) -> ExprError {
         }
         ErrorKind::SyntaxError => ExprError::new(format!(
             "invalid expression{}: {}",
-            err.line().map(|l| format!(" on line {l}")).unwrap_or_default(),
+            err.line()
+                .map(|l| format!(" on line {l}"))
+                .unwrap_or_default(),
             err.detail().unwrap_or("syntax error")
         )),
         _ => ExprError::new(match (err.detail(), snippet) {

@@ -103,7 +103,11 @@ pub fn parse_bundle(text: &str) -> Result<Bundle, Issue> {
             Severity::Error,
             if path == "." { "$".into() } else { path },
             code,
-            format!("{what} at line {} column {}: {inner}", inner.line(), inner.column()),
+            format!(
+                "{what} at line {} column {}: {inner}",
+                inner.line(),
+                inner.column()
+            ),
             None,
         )
     })?;
@@ -195,7 +199,10 @@ pub fn validate_bundle(bundle: &Bundle, options: ValidationOptions) -> Vec<Issue
     for (i, def) in bundle.event_definitions.iter().enumerate() {
         let path = format!("event_definitions[{i}]");
         let names: BTreeSet<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
-        for (field, what) in [(&def.email_field, "email_field"), (&def.primary_key, "primary_key")] {
+        for (field, what) in [
+            (&def.email_field, "email_field"),
+            (&def.primary_key, "primary_key"),
+        ] {
             if !names.contains(field.as_str()) {
                 issues.push(issue(
                     Severity::Error,
@@ -224,7 +231,10 @@ pub fn validate_bundle(bundle: &Bundle, options: ValidationOptions) -> Vec<Issue
                     Severity::Warning,
                     format!("{path}.fields[{j}].pointer"),
                     "missing_pointer",
-                    format!("no JSON Pointer for `{}`: `/{}` is used", field.name, field.name),
+                    format!(
+                        "no JSON Pointer for `{}`: `/{}` is used",
+                        field.name, field.name
+                    ),
                     None,
                 ));
             }
@@ -233,15 +243,13 @@ pub fn validate_bundle(bundle: &Bundle, options: ValidationOptions) -> Vec<Issue
     for (i, connector) in bundle.connectors.iter().enumerate() {
         let path = format!("connectors[{i}].auth");
         match &connector.auth {
-            ConnectorAuth::Basic { username } if username.trim().is_empty() => {
-                issues.push(issue(
-                    Severity::Error,
-                    format!("{path}.username"),
-                    "missing_value",
-                    "a Basic connector needs a login".into(),
-                    None,
-                ))
-            }
+            ConnectorAuth::Basic { username } if username.trim().is_empty() => issues.push(issue(
+                Severity::Error,
+                format!("{path}.username"),
+                "missing_value",
+                "a Basic connector needs a login".into(),
+                None,
+            )),
             ConnectorAuth::ApiKey { param_name, .. } if param_name.trim().is_empty() => issues
                 .push(issue(
                     Severity::Error,
@@ -346,7 +354,13 @@ fn validate_webhook(
     issues: &mut Vec<Issue>,
 ) {
     let mut push = |field: &str, code: &str, message: String| {
-        issues.push(issue(Severity::Error, join(path, field), code, message, node));
+        issues.push(issue(
+            Severity::Error,
+            join(path, field),
+            code,
+            message,
+            node,
+        ));
     };
     if webhook.url.trim().is_empty() {
         push("url", "missing_value", "the URL is empty".into());
@@ -367,13 +381,18 @@ fn validate_webhook(
             };
             match url::Url::parse(&probe) {
                 Ok(url) if host_known || url.scheme() != "http" => {
-                    if let Err(e) = crate::http::check_url_allowed(&url, options.allow_insecure_http)
+                    if let Err(e) =
+                        crate::http::check_url_allowed(&url, options.allow_insecure_http)
                     {
                         push("url", "insecure_url", e.message);
                     }
                 }
                 Ok(_) => {}
-                Err(e) => push("url", "invalid_url", format!("`{}` is not a URL: {e}", webhook.url)),
+                Err(e) => push(
+                    "url",
+                    "invalid_url",
+                    format!("`{}` is not a URL: {e}", webhook.url),
+                ),
             }
         } else if !webhook.url.starts_with("${") {
             push(
@@ -389,7 +408,11 @@ fn validate_webhook(
     for (list, pairs) in [("query", &webhook.query), ("headers", &webhook.headers)] {
         for (j, pair) in pairs.iter().enumerate() {
             if pair.name.trim().is_empty() {
-                push(&format!("{list}[{j}].name"), "missing_value", "the name is empty".into());
+                push(
+                    &format!("{list}[{j}].name"),
+                    "missing_value",
+                    "the name is empty".into(),
+                );
             } else if list == "headers"
                 && reqwest::header::HeaderName::from_bytes(pair.name.as_bytes()).is_err()
             {
@@ -400,7 +423,11 @@ fn validate_webhook(
                 );
             }
             if let Err(e) = ex.check_syntax(&pair.value) {
-                push(&format!("{list}[{j}].value"), "invalid_expression", e.message);
+                push(
+                    &format!("{list}[{j}].value"),
+                    "invalid_expression",
+                    e.message,
+                );
             }
         }
     }
@@ -426,7 +453,11 @@ fn validate_webhook(
         BodyKind::Form => {
             for (j, pair) in webhook.body.form.iter().enumerate() {
                 if let Err(e) = ex.check_syntax(&pair.value) {
-                    push(&format!("body.form[{j}].value"), "invalid_expression", e.message);
+                    push(
+                        &format!("body.form[{j}].value"),
+                        "invalid_expression",
+                        e.message,
+                    );
                 }
             }
         }
@@ -444,13 +475,25 @@ fn validate_webhook(
     if let ResponseParsing::Custom { pattern } = &webhook.response
         && let Err(e) = regex::Regex::new(pattern)
     {
-        push("response.pattern", "invalid_pattern", format!("invalid regular expression: {e}"));
+        push(
+            "response.pattern",
+            "invalid_pattern",
+            format!("invalid regular expression: {e}"),
+        );
     }
     if webhook.timeout_ms == 0 {
-        push("timeout_ms", "invalid_value", "the timeout must be above 0 ms".into());
+        push(
+            "timeout_ms",
+            "invalid_value",
+            "the timeout must be above 0 ms".into(),
+        );
     }
     if webhook.retry.max_attempts == 0 {
-        push("retry.max_attempts", "invalid_value", "at least 1 attempt is needed".into());
+        push(
+            "retry.max_attempts",
+            "invalid_value",
+            "at least 1 attempt is needed".into(),
+        );
     }
 }
 
@@ -508,7 +551,10 @@ fn validate_workflow_into(
                 Severity::Error,
                 format!("{edge_path}.from"),
                 "dangling_edge",
-                format!("the edge starts at `{}`, which is not a node of this workflow", edge.from),
+                format!(
+                    "the edge starts at `{}`, which is not a node of this workflow",
+                    edge.from
+                ),
                 None,
             ));
         }
@@ -517,7 +563,10 @@ fn validate_workflow_into(
                 Severity::Error,
                 format!("{edge_path}.to"),
                 "dangling_edge",
-                format!("the edge ends at `{}`, which is not a node of this workflow", edge.to),
+                format!(
+                    "the edge ends at `{}`, which is not a node of this workflow",
+                    edge.to
+                ),
                 None,
             ));
         }
@@ -567,7 +616,11 @@ fn validate_workflow_into(
     let triggers: Vec<&str> = workflow
         .nodes
         .iter()
-        .filter(|n| specs.get(n.id.as_str()).is_some_and(NodeTypeSpec::is_trigger))
+        .filter(|n| {
+            specs
+                .get(n.id.as_str())
+                .is_some_and(NodeTypeSpec::is_trigger)
+        })
         .map(|n| n.id.as_str())
         .collect();
     if triggers.is_empty() && !workflow.nodes.is_empty() {
@@ -587,7 +640,10 @@ fn validate_workflow_into(
                 Severity::Error,
                 node_path.clone(),
                 "missing_fallback",
-                format!("Response switch `{}` needs its fallback path connected", node.id),
+                format!(
+                    "Response switch `{}` needs its fallback path connected",
+                    node.id
+                ),
                 Some(&node.id),
             ));
         }
@@ -673,7 +729,12 @@ fn cycles_without<'a>(
             let nexts: Vec<&'a str> = self
                 .adjacency
                 .get(v)
-                .map(|n| n.iter().copied().filter(|w| !self.removed.contains(w)).collect())
+                .map(|n| {
+                    n.iter()
+                        .copied()
+                        .filter(|w| !self.removed.contains(w))
+                        .collect()
+                })
                 .unwrap_or_default();
             for w in nexts {
                 if !self.index.contains_key(w) {
@@ -789,17 +850,25 @@ fn validate_params(
                 .map_err(|m| ("invalid_type".into(), m))
                 .and_then(|s| {
                     if s.trim().is_empty() {
-                        return Err(("missing_param".into(), format!("{} is required", param.label)));
+                        return Err((
+                            "missing_param".into(),
+                            format!("{} is required", param.label),
+                        ));
                     }
                     ex.check_condition(s)
                         .map_err(|e| ("invalid_expression".into(), e.message))
                 }),
-            ParamKind::Number => value
-                .as_f64()
-                .map(|_| ())
-                .ok_or_else(|| ("invalid_type".into(), format!("{} must be a number", param.label))),
+            ParamKind::Number => value.as_f64().map(|_| ()).ok_or_else(|| {
+                (
+                    "invalid_type".into(),
+                    format!("{} must be a number", param.label),
+                )
+            }),
             ParamKind::Boolean => value.as_bool().map(|_| ()).ok_or_else(|| {
-                ("invalid_type".into(), format!("{} must be true or false", param.label))
+                (
+                    "invalid_type".into(),
+                    format!("{} must be true or false", param.label),
+                )
             }),
             ParamKind::Select { options } => expect_string("text")
                 .map_err(|m| ("invalid_type".into(), m))
@@ -841,23 +910,24 @@ fn validate_params(
                         Err(("unknown_webhook".into(), format!("no webhook named `{s}`")))
                     }
                 }),
-            ParamKind::InlineWebhook => {
-                match serde_json::from_value::<Webhook>(value.clone()) {
-                    Ok(webhook) => {
-                        validate_webhook(
-                            &webhook,
-                            &format!("{node_path}.params.{}", param.name),
-                            bundle,
-                            options,
-                            ex,
-                            id,
-                            issues,
-                        );
-                        Ok(())
-                    }
-                    Err(e) => Err(("invalid_webhook".into(), format!("invalid inline request: {e}"))),
+            ParamKind::InlineWebhook => match serde_json::from_value::<Webhook>(value.clone()) {
+                Ok(webhook) => {
+                    validate_webhook(
+                        &webhook,
+                        &format!("{node_path}.params.{}", param.name),
+                        bundle,
+                        options,
+                        ex,
+                        id,
+                        issues,
+                    );
+                    Ok(())
                 }
-            }
+                Err(e) => Err((
+                    "invalid_webhook".into(),
+                    format!("invalid inline request: {e}"),
+                )),
+            },
             ParamKind::SwitchPaths => check_switch_paths(value, ex),
             ParamKind::FieldMappings => check_mappings(value, ex),
         };
@@ -918,7 +988,10 @@ fn check_switch_paths(value: &Value, ex: &Expressions) -> Result<(), (String, St
         let name = item.get("name").and_then(Value::as_str).unwrap_or("");
         let when = item.get("when").and_then(Value::as_str).unwrap_or("");
         if name.trim().is_empty() {
-            return Err(("missing_value".into(), format!("path {} has no name", j + 1)));
+            return Err((
+                "missing_value".into(),
+                format!("path {} has no name", j + 1),
+            ));
         }
         if name == "fallback" || !names.insert(name) {
             return Err((
@@ -934,7 +1007,10 @@ fn check_switch_paths(value: &Value, ex: &Expressions) -> Result<(), (String, St
         {
             return Err((
                 "invalid_expression".into(),
-                format!("path `{name}`: `{when}` is neither a status (200-299, 404) nor a valid condition: {}", e.message),
+                format!(
+                    "path `{name}`: `{when}` is neither a status (200-299, 404) nor a valid condition: {}",
+                    e.message
+                ),
             ));
         }
     }
@@ -946,7 +1022,10 @@ fn check_mappings(value: &Value, ex: &Expressions) -> Result<(), (String, String
         return Err(("invalid_type".into(), "fields must be a list".into()));
     };
     if items.is_empty() {
-        return Err(("missing_param".into(), "add at least one field to set".into()));
+        return Err((
+            "missing_param".into(),
+            "add at least one field to set".into(),
+        ));
     }
     for item in items {
         let field = item.get("field").and_then(Value::as_str).unwrap_or("");
@@ -963,7 +1042,10 @@ fn check_mappings(value: &Value, ex: &Expressions) -> Result<(), (String, String
             ));
         }
         if let Err(e) = ex.check_syntax(value) {
-            return Err(("invalid_expression".into(), format!("{field}: {}", e.message)));
+            return Err((
+                "invalid_expression".into(),
+                format!("{field}: {}", e.message),
+            ));
         }
     }
     Ok(())

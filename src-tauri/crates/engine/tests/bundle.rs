@@ -2,8 +2,7 @@
 
 use hookboard_engine::model::Bundle;
 use hookboard_engine::validate::{
-    Issue, Severity, ValidationOptions, export_bundle, import_bundle, parse_bundle,
-    validate_bundle,
+    Issue, Severity, ValidationOptions, export_bundle, import_bundle, parse_bundle, validate_bundle,
 };
 use serde_json::{Value, json};
 
@@ -127,7 +126,9 @@ fn an_unwired_error_port_and_an_unreachable_node_are_warnings() {
     b["workflows"][0]["nodes"]
         .as_array_mut()
         .expect("nodes")
-        .push(json!({"id": "island", "kind": "end", "position": {"x": 0.0, "y": 0.0}, "params": {}}));
+        .push(
+            json!({"id": "island", "kind": "end", "position": {"x": 0.0, "y": 0.0}, "params": {}}),
+        );
     let issues = issues_of(&b);
     let unwired = find(&issues, "unwired_error");
     assert_eq!(unwired.severity, Severity::Warning);
@@ -147,7 +148,11 @@ fn an_unknown_port_lists_the_ports_there_are() {
     b["workflows"][0]["edges"][1]["port"] = json!("success");
     let issue = find(&issues_of(&b), "unknown_port").clone();
     assert_eq!(issue.path, "workflows[0].edges[1].port");
-    assert!(issue.message.contains("response, error"), "{}", issue.message);
+    assert!(
+        issue.message.contains("response, error"),
+        "{}",
+        issue.message
+    );
 }
 
 #[test]
@@ -166,7 +171,10 @@ fn plain_http_to_a_public_host_is_refused_unless_allowed() {
     );
     assert!(!allowed.iter().any(|i| i.code == "insecure_url"));
     b["webhooks"][0]["url"] = json!("http://127.0.0.1:9000/contacts");
-    assert!(!issues_of(&b).iter().any(|i| i.code == "insecure_url"), "loopback is fine");
+    assert!(
+        !issues_of(&b).iter().any(|i| i.code == "insecure_url"),
+        "loopback is fine"
+    );
 }
 
 #[test]
@@ -201,7 +209,11 @@ fn malformed_json_and_wrong_shapes_name_line_column_and_path() {
     let mut b = demo();
     b["workflows"][0]["nodes"][0]["colour"] = json!("red");
     let issue = parse_bundle(&b.to_string()).expect_err("unknown field");
-    assert!(issue.path.starts_with("workflows[0].nodes[0]"), "{}", issue.path);
+    assert!(
+        issue.path.starts_with("workflows[0].nodes[0]"),
+        "{}",
+        issue.path
+    );
     assert!(issue.message.contains("colour"), "{}", issue.message);
 }
 

@@ -29,7 +29,12 @@ fn every_node_type_of_the_spec_is_declared_once() {
 #[test]
 fn triggers_have_no_input_and_ports_match_the_spec() {
     for spec in catalogue() {
-        assert_eq!(spec.has_input, spec.category != NodeCategory::Trigger, "{}", spec.kind);
+        assert_eq!(
+            spec.has_input,
+            spec.category != NodeCategory::Trigger,
+            "{}",
+            spec.kind
+        );
         let ports: Vec<&str> = spec.ports.iter().map(|p| p.name.as_str()).collect();
         let expected: &[&str] = match spec.kind.as_str() {
             "http_request" => &["response", "error"],
@@ -59,7 +64,8 @@ fn durations_parse_and_bad_ones_say_why() {
 /// (`git diff --exit-code ui/src/bindings` after the tests).
 #[test]
 fn catalogue_is_exported_for_the_editor() {
-    let dir = std::env::var("TS_RS_EXPORT_DIR").expect("TS_RS_EXPORT_DIR is set by .cargo/config.toml");
+    let dir =
+        std::env::var("TS_RS_EXPORT_DIR").expect("TS_RS_EXPORT_DIR is set by .cargo/config.toml");
     let path = std::path::Path::new(&dir).join("catalogue.json");
     let mut json = serde_json::to_string_pretty(&catalogue()).expect("catalogue serializes");
     json.push('\n');

@@ -18,10 +18,14 @@ fn scope_with(event: Value) -> Scope {
         response: json!({"status": 200}),
         ..Scope::default()
     };
-    scope.contact.custom.insert("messenger_id".into(), json!("m-42"));
     scope
-        .data
-        .insert("WH5".into(), json!({"promocode": "SAVE10", "status": "active"}));
+        .contact
+        .custom
+        .insert("messenger_id".into(), json!("m-42"));
+    scope.data.insert(
+        "WH5".into(),
+        json!({"promocode": "SAVE10", "status": "active"}),
+    );
     scope
         .env
         .insert("base_url".into(), "https://api.example.com/v2".into());
@@ -48,8 +52,10 @@ fn every_documented_variable_renders() {
 #[test]
 fn filters_default_urlencode_json_upper_lower_date() {
     let ex = Expressions::new();
-    let ctx = scope_with(json!({"name": "Ada Lovelace", "tags": ["a", "b"], "at": "2026-03-04T10:00:00Z"}))
-        .to_context();
+    let ctx = scope_with(
+        json!({"name": "Ada Lovelace", "tags": ["a", "b"], "at": "2026-03-04T10:00:00Z"}),
+    )
+    .to_context();
     let render = |t: &str| ex.render(t, &ctx, Escape::Plain).expect(t);
     assert_eq!(render("${event.missing | default(\"none\")}"), "none");
     assert_eq!(render("${event.name | urlencode}"), "Ada%20Lovelace");
@@ -134,16 +140,22 @@ fn header_values_refuse_line_breaks() {
 fn conditions_with_and_without_placeholders() {
     let ex = Expressions::new();
     let ctx = scope_with(json!({"n": 3})).to_context();
-    assert!(ex
-        .eval_condition("${data.WH5.status} == \"active\"", &ctx)
-        .expect("evaluates"));
-    assert!(!ex
-        .eval_condition("${event.n} > 5", &ctx)
-        .expect("evaluates"));
-    assert!(ex
-        .eval_condition("contact.city == \"Paris\" and event.n == 3", &ctx)
-        .expect("evaluates"));
-    assert!(ex.eval_condition("\"${x}\" == \"${x}\"", &ctx).expect("literal strings are kept"));
+    assert!(
+        ex.eval_condition("${data.WH5.status} == \"active\"", &ctx)
+            .expect("evaluates")
+    );
+    assert!(
+        !ex.eval_condition("${event.n} > 5", &ctx)
+            .expect("evaluates")
+    );
+    assert!(
+        ex.eval_condition("contact.city == \"Paris\" and event.n == 3", &ctx)
+            .expect("evaluates")
+    );
+    assert!(
+        ex.eval_condition("\"${x}\" == \"${x}\"", &ctx)
+            .expect("literal strings are kept")
+    );
     let err = ex
         .eval_condition("${data.WH9.status} == \"x\"", &ctx)
         .expect_err("unknown data source");
@@ -162,8 +174,33 @@ fn template_braces_in_text_are_literal() {
 
 fn nasty() -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
-        "\"", "\\", "\n", "\r", "</x>", "<x>", "&", "&amp;", "{{", "}}", "${", "}", "${event.a}",
-        "'", "=", "?", "#", "%", "/", " ", "a", "é", "\u{0}", "]]>", "{%", ",", ":",
+        "\"",
+        "\\",
+        "\n",
+        "\r",
+        "</x>",
+        "<x>",
+        "&",
+        "&amp;",
+        "{{",
+        "}}",
+        "${",
+        "}",
+        "${event.a}",
+        "'",
+        "=",
+        "?",
+        "#",
+        "%",
+        "/",
+        " ",
+        "a",
+        "é",
+        "\u{0}",
+        "]]>",
+        "{%",
+        ",",
+        ":",
     ]);
     prop::collection::vec(pieces, 0..12).prop_map(|v| v.concat())
 }

@@ -12,7 +12,7 @@ use hookboard_engine::model::{
 };
 use hookboard_engine::runner::{Engine, RunOptions, WaitMode};
 use hookboard_engine::trace::{RunStatus, RunTrace, StepStatus};
-use hookboard_engine::validate::{ValidationOptions, validate_bundle, Severity};
+use hookboard_engine::validate::{Severity, ValidationOptions, validate_bundle};
 use hookboard_secrets::{MemorySecretStore, SecretStore, SecretString};
 use serde_json::{Value, json};
 use support::TestServer;
@@ -192,6 +192,12 @@ async fn status_codes_route_to_their_paths() {
         let trace = run(&b, &server, &secrets).await;
         assert_eq!(trace.status, RunStatus::Completed, "{code}: {trace:#?}");
         assert_eq!(path_taken(&trace), expected, "status {code}");
+        let branch = expected.split(' ').next().unwrap_or_default();
+        assert_eq!(
+            switch_branch(&trace).as_deref(),
+            Some(branch),
+            "status {code}"
+        );
         let call = &trace.steps[1];
         assert_eq!(call.response.as_ref().map(|r| r.status), Some(code));
     }
@@ -203,13 +209,24 @@ async fn too_many_requests_honours_retry_after_then_routes() {
     let mut wh = webhook("WH", "/status/429?retry_after=1");
     wh.response = ResponseParsing::Text;
     wh.retry.max_attempts = 2;
-    let trace = run(&bundle(vec![wh], routing_workflow()), &server, &MemorySecretStore::new()).await;
+    let trace = run(
+        &bundle(vec![wh], routing_workflow()),
+        &server,
+        &MemorySecretStore::new(),
+    )
+    .await;
     assert_eq!(path_taken(&trace), "slow_down");
     let hits = server.requests_to("/status/429");
     assert_eq!(hits.len(), 2, "one retry after Retry-After");
     let gap = hits[1].at.duration_since(hits[0].at);
-    assert!(gap.as_millis() >= 900, "Retry-After: 1 was not honoured ({gap:?})");
-    assert_eq!(trace.steps[1].response.as_ref().map(|r| r.attempts), Some(2));
+    assert!(
+        gap.as_millis() >= 900,
+        "Retry-After: 1 was not honoured ({gap:?})"
+    );
+    assert_eq!(
+        trace.steps[1].response.as_ref().map(|r| r.attempts),
+        Some(2)
+    );
 }
 
 #[tokio::test]
@@ -218,8 +235,17 @@ async fn server_errors_are_retried_then_take_the_fallback() {
     let mut wh = webhook("WH", "/status/500");
     wh.response = ResponseParsing::Text;
     wh.retry.max_attempts = 3;
-    let trace = run(&bundle(vec![wh], routing_workflow()), &server, &MemorySecretStore::new()).await;
-    assert_eq!(server.requests_to("/status/500").len(), 3, "3 attempts reach the server");
+    let trace = run(
+        &bundle(vec![wh], routing_workflow()),
+        &server,
+        &MemorySecretStore::new(),
+    )
+    .await;
+    assert_eq!(
+        server.requests_to("/status/500").len(),
+        3,
+        "3 attempts reach the server"
+    );
     assert_eq!(path_taken(&trace), "fallback 500");
     let keys: Vec<_> = server
         .requests_to("/status/500")
@@ -227,7 +253,10 @@ async fn server_errors_are_retried_then_take_the_fallback() {
         .map(|r| r.header("idempotency-key").map(str::to_string))
         .collect();
     assert!(keys[0].is_some());
-    assert!(keys.iter().all(|k| k == &keys[0]), "same Idempotency-Key on every attempt");
+    assert!(
+        keys.iter().all(|k| k == &keys[0]),
+        "same Idempotency-Key on every attempt"
+    );
 }
 
 #[tokio::test]
@@ -235,23 +264,44 @@ async fn a_timeout_takes_the_error_port_with_its_kind() {
     let server = TestServer::start().await;
     let mut wh = webhook("WH", "/sleep/3000");
     wh.timeout_ms = 200;
-    let trace = run(&bundle(vec![wh], routing_workflow()), &server, &MemorySecretStore::new()).await;
-    assert_eq!(trace.status, RunStatus::Completed, "an error port taken completes the run");
+    let trace = run(
+        &bundle(vec![wh], routing_workflow()),
+        &server,
+        &MemorySecretStore::new(),
+    )
+    .await;
+    assert_eq!(
+        trace.status,
+        RunStatus::Completed,
+        "an error port taken completes the run"
+    );
     assert_eq!(path_taken(&trace), "error timeout");
     let call = &trace.steps[1];
     assert_eq!(call.branch.as_deref(), Some("error"));
-    assert_eq!(call.error.as_ref().map(|e| e.kind.as_str()), Some("timeout"));
+    assert_eq!(
+        call.error.as_ref().map(|e| e.kind.as_str()),
+        Some("timeout")
+    );
 }
 
 #[tokio::test]
 async fn a_parse_failure_takes_the_error_port() {
     let server = TestServer::start().await;
     let wh = webhook("WH", "/status/200");
-    let trace = run(&bundle(vec![wh], routing_workflow()), &server, &MemorySecretStore::new()).await;
+    let trace = run(
+        &bundle(vec![wh], routing_workflow()),
+        &server,
+        &MemorySecretStore::new(),
+    )
+    .await;
     assert_eq!(path_taken(&trace), "error parse");
     let call = &trace.steps[1];
     assert!(call.response.is_some(), "the response is still shown");
-    assert!(call.error.as_ref().is_some_and(|e| e.message.contains("JSON")));
+    assert!(
+        call.error
+            .as_ref()
+            .is_some_and(|e| e.message.contains("JSON"))
+    );
 }
 
 #[tokio::test]
@@ -317,7 +367,11 @@ async fn later_steps_read_parsed_data_and_conditions_route() {
     assert_eq!(trace.status, RunStatus::Completed, "{trace:#?}");
     assert_eq!(trace.steps[2].branch.as_deref(), Some("true"));
     assert_eq!(trace.contact.city.as_deref(), Some("ADA@EXAMPLE.COM"));
-    assert_eq!(trace.contact.custom.get("total"), Some(&json!(42)), "numbers keep their type");
+    assert_eq!(
+        trace.contact.custom.get("total"),
+        Some(&json!(42)),
+        "numbers keep their type"
+    );
     let got = &server.requests_to("/echo")[0];
     assert_eq!(got.query.as_deref(), Some("tag=42"));
     let body: Value = serde_json::from_slice(&got.body).expect("JSON body");
@@ -332,7 +386,12 @@ async fn an_unknown_variable_fails_naming_it_and_the_node() {
         name: "X-Order".into(),
         value: "${event.order.id}".into(),
     }];
-    let trace = run(&bundle(vec![wh], routing_workflow()), &server, &MemorySecretStore::new()).await;
+    let trace = run(
+        &bundle(vec![wh], routing_workflow()),
+        &server,
+        &MemorySecretStore::new(),
+    )
+    .await;
     assert_eq!(trace.status, RunStatus::Failed);
     let err = trace.steps[1].error.as_ref().expect("error");
     assert_eq!(err.kind, "template");
@@ -352,14 +411,21 @@ async fn the_secret_reaches_the_server_but_not_the_trace() {
     wh.connector = Some("crm".into());
     wh.response = ResponseParsing::Text;
     let trace = run(&bundle(vec![wh], routing_workflow()), &server, &secrets).await;
-    assert_eq!(path_taken(&trace), "ok", "the server accepted the token: {trace:#?}");
+    assert_eq!(
+        path_taken(&trace),
+        "ok",
+        "the server accepted the token: {trace:#?}"
+    );
     let hit = &server.requests_to("/auth/bearer")[0];
     assert_eq!(
         hit.header("authorization"),
         Some(format!("Bearer {}", support::SECRET).as_str())
     );
     let text = serde_json::to_string(&trace).expect("trace JSON");
-    assert!(!text.contains(support::SECRET), "secret leaked into the trace");
+    assert!(
+        !text.contains(support::SECRET),
+        "secret leaked into the trace"
+    );
     assert!(text.contains("Bearer •••"), "the header is shown masked");
 }
 
@@ -368,11 +434,20 @@ async fn a_missing_secret_is_a_clear_error() {
     let server = TestServer::start().await;
     let mut wh = webhook("WH", "/auth/bearer");
     wh.connector = Some("crm".into());
-    let trace = run(&bundle(vec![wh], routing_workflow()), &server, &MemorySecretStore::new()).await;
+    let trace = run(
+        &bundle(vec![wh], routing_workflow()),
+        &server,
+        &MemorySecretStore::new(),
+    )
+    .await;
     assert_eq!(trace.status, RunStatus::Failed);
     let err = trace.steps[1].error.as_ref().expect("error");
     assert_eq!(err.kind, "secret");
-    assert!(err.message.contains("HOOKBOARD_SECRET_CRM"), "{}", err.message);
+    assert!(
+        err.message.contains("HOOKBOARD_SECRET_CRM"),
+        "{}",
+        err.message
+    );
 }
 
 #[tokio::test]
@@ -386,7 +461,10 @@ async fn a_wait_suspends_the_run_where_it_stopped() {
             node("pause", "wait", json!({"duration": "1h"})),
             node("done", "end", json!({})),
         ],
-        edges: vec![edge("start", "next", "pause"), edge("pause", "next", "done")],
+        edges: vec![
+            edge("start", "next", "pause"),
+            edge("pause", "next", "done"),
+        ],
     };
     let b = bundle(vec![], wf);
     let trace = run(&b, &server, &MemorySecretStore::new()).await;
@@ -395,7 +473,9 @@ async fn a_wait_suspends_the_run_where_it_stopped() {
 
     let engine = Engine::new(HttpPolicy::default()).expect("engine");
     let mut b = b;
-    b.workflows[0].nodes[1].params.insert("duration".into(), json!("10ms"));
+    b.workflows[0].nodes[1]
+        .params
+        .insert("duration".into(), json!("10ms"));
     let slept = engine
         .run(
             &b,
