@@ -1,10 +1,13 @@
 //! `hookboard-server`: runs exported Hookboard workflows without a GUI.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use hookboard_server::keys::ServerDb;
 use hookboard_server::run::{RunRequest, exit_code, run};
+use hookboard_server::serve::{ServeConfig, serve};
 
 /// Runs Hookboard workflows exported from the desktop app.
 #[derive(Parser)]
@@ -42,6 +45,60 @@ enum Command {
         #[arg(long, env = "HOOKBOARD_ALLOW_INSECURE_HTTP")]
         allow_insecure_http: bool,
     },
+    /// Receives events over HTTP, stores them, and runs the workflows they trigger.
+    ///
+    /// Endpoints: GET /healthz; POST /hooks/{alias} (webhook events); POST
+    /// /api/v1/custom-events/alias/{alias}[?createContact=true] (public API, header
+    /// `Authorization: ApiKey <key>`); GET /api/v1/runs and GET /api/v1/runs/{id} (API key).
+    /// Bodies are at most 512 KiB. An event is acknowledged (202 with its id) only once it is
+    /// committed to the database; events not yet run are run after a restart.
+    ///
+    /// Exit status: 2 when the bundle, environment or secrets file is wrong (the reason, with
+    /// every bundle problem and its path, on stderr), 1 when the database or address fails.
+    Serve {
+        /// Bundle file (hookboard.bundle/v1) or a directory of bundle files.
+        #[arg(long, env = "HOOKBOARD_BUNDLE")]
+        bundle: PathBuf,
+        /// SQLite database file (created when missing).
+        #[arg(long, env = "HOOKBOARD_DB", default_value = "hookboard.db")]
+        db: PathBuf,
+        /// Address and port to listen on.
+        #[arg(long, env = "HOOKBOARD_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Number of workers running workflows concurrently.
+        #[arg(long, env = "HOOKBOARD_WORKERS", default_value_t = 4)]
+        workers: usize,
+        /// Environment of the bundle whose variables `${env.NAME}` reads.
+        #[arg(long, env = "HOOKBOARD_ENV")]
+        env: Option<String>,
+        /// JSON file of connector secrets: {"connector name": "secret"}; secrets are also read
+        /// from HOOKBOARD_SECRET_<CONNECTOR> variables.
+        #[arg(long, env = "HOOKBOARD_SECRETS_FILE")]
+        secrets_file: Option<PathBuf>,
+        /// Allow outbound requests to private, loopback and link-local addresses. Accepted for
+        /// the SPEC 8 rule, which the engine does not enforce yet: today this changes nothing.
+        #[arg(long, env = "HOOKBOARD_ALLOW_PRIVATE_NETWORK")]
+        allow_private_network: bool,
+    },
+    /// Manages the API keys of the public API.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Creates an API key for a scope of the bundle (`api_key_scopes`) and prints it once;
+    /// only its SHA-256 hash is stored.
+    Create {
+        /// Scope name, as in the bundle's `api_key_scopes`.
+        #[arg(long)]
+        scope: String,
+        /// SQLite database file the server uses.
+        #[arg(long, env = "HOOKBOARD_DB", default_value = "hookboard.db")]
+        db: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -53,10 +110,15 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match cli.command {
+        Command::Serve { .. } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+        _ => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+    };
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("hookboard-server: cannot start the runtime: {e}");
@@ -96,6 +158,57 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprintln!("hookboard-server: {e}");
                     ExitCode::from(2)
+                }
+            }
+        }
+        Command::Serve {
+            bundle,
+            db,
+            listen,
+            workers,
+            env,
+            secrets_file,
+            allow_private_network,
+        } => {
+            let config = ServeConfig {
+                bundle,
+                db,
+                listen,
+                workers,
+                env,
+                secrets_file,
+                allow_private_network,
+            };
+            match runtime.block_on(serve(config)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("hookboard-server: {e}");
+                    ExitCode::from(e.exit_code())
+                }
+            }
+        }
+        Command::Keys {
+            command: KeysCommand::Create { scope, db },
+        } => {
+            let created = hookboard_store::Store::open(&db)
+                .map_err(|e| e.to_string())
+                .and_then(|_| ServerDb::open(&db).map_err(|e| e.to_string()))
+                .and_then(|server_db| server_db.create_key(&scope).map_err(|e| e.to_string()));
+            match created {
+                Ok(key) => {
+                    println!("{}", key.key);
+                    eprintln!(
+                        "hookboard-server: key {} created for scope `{scope}`; it is shown only now",
+                        key.id
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!(
+                        "hookboard-server: cannot create the key in {}: {e}",
+                        db.display()
+                    );
+                    ExitCode::from(1)
                 }
             }
         }

@@ -45,8 +45,12 @@ fn read_json(path: &Path, what: &str) -> Result<Value, InputError> {
             .map_err(|e| InputError(format!("cannot read the {what} from standard input: {e}")))?;
         text
     } else {
-        std::fs::read_to_string(path)
-            .map_err(|e| InputError(format!("cannot read the {what} file {}: {e}", path.display())))?
+        std::fs::read_to_string(path).map_err(|e| {
+            InputError(format!(
+                "cannot read the {what} file {}: {e}",
+                path.display()
+            ))
+        })?
     };
     serde_json::from_str(&text).map_err(|e| {
         InputError(format!(
@@ -92,7 +96,11 @@ pub async fn run(request: &RunRequest) -> Result<RunTrace, InputError> {
             "no workflow named `{}` in {}; it has: {}",
             request.workflow,
             request.bundle.display(),
-            if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
         ))
     })?;
     let mut event = match &request.event {
@@ -116,7 +124,10 @@ pub async fn run(request: &RunRequest) -> Result<RunTrace, InputError> {
         Some(path) => {
             let value = read_json(path, "contact")?;
             serde_json::from_value::<Contact>(value).map_err(|e| {
-                InputError(format!("the contact in {} is not a contact: {e}", path.display()))
+                InputError(format!(
+                    "the contact in {} is not a contact: {e}",
+                    path.display()
+                ))
             })?
         }
         None => {

@@ -127,7 +127,12 @@ fn the_demo_workflow_runs_and_prints_its_trace() {
         .env("HOOKBOARD_LOG", "trace")
         .output()
         .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let trace = trace_of(&output);
     for key in ["run_id", "workflow", "status", "steps"] {
         assert!(trace.get(key).is_some(), "trace has no `{key}`");
@@ -135,9 +140,26 @@ fn the_demo_workflow_runs_and_prints_its_trace() {
     assert_eq!(trace["status"], "completed");
     let steps = trace["steps"].as_array().expect("steps");
     let kinds: Vec<&str> = steps.iter().filter_map(|s| s["kind"].as_str()).collect();
-    assert_eq!(kinds, ["trigger_event", "http_request", "response_switch", "set_field"]);
+    assert_eq!(
+        kinds,
+        [
+            "trigger_event",
+            "http_request",
+            "response_switch",
+            "set_field"
+        ]
+    );
     let http = &steps[1];
-    for key in ["node", "kind", "status", "branch", "request", "response", "duration_ms", "error"] {
+    for key in [
+        "node",
+        "kind",
+        "status",
+        "branch",
+        "request",
+        "response",
+        "duration_ms",
+        "error",
+    ] {
         assert!(http.get(key).is_some(), "step has no `{key}`");
     }
     assert_eq!(http["request"]["method"], "POST");
@@ -149,7 +171,11 @@ fn the_demo_workflow_runs_and_prints_its_trace() {
 
     let calls = crm.calls();
     assert_eq!(calls.len(), 1);
-    assert_eq!(calls[0].0, format!("Bearer {SECRET}"), "the CRM got the token");
+    assert_eq!(
+        calls[0].0,
+        format!("Bearer {SECRET}"),
+        "the CRM got the token"
+    );
     let body: Value = serde_json::from_str(&calls[0].1).expect("JSON body");
     assert_eq!(
         body,
@@ -202,7 +228,10 @@ fn an_error_port_taken_exits_0_and_an_unhandled_error_exits_1() {
     assert_eq!(output.status.code(), Some(0), "the error port handles it");
     let trace = trace_of(&output);
     assert_eq!(trace["steps"][1]["branch"], "error");
-    assert_eq!(trace["contact"]["custom"]["crm_status"], "failed: connection_refused");
+    assert_eq!(
+        trace["contact"]["custom"]["crm_status"],
+        "failed: connection_refused"
+    );
 
     let bundle = demo_for(&dir, &down, |b| {
         let edges = b["workflows"][0]["edges"].as_array_mut().expect("edges");
@@ -216,7 +245,11 @@ fn an_error_port_taken_exits_0_and_an_unhandled_error_exits_1() {
         .env("HOOKBOARD_SECRET_CRM", SECRET)
         .output()
         .expect("runs");
-    assert_eq!(output.status.code(), Some(1), "an unhandled error fails the run");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "an unhandled error fails the run"
+    );
     let trace = trace_of(&output);
     assert_eq!(trace["status"], "failed");
     assert_eq!(trace["steps"][1]["error"]["kind"], "connection_refused");
@@ -232,12 +265,25 @@ fn the_event_can_come_from_stdin_and_the_secret_from_a_file() {
     let output = cli()
         .arg("run")
         .arg(&bundle)
-        .args(["--workflow", "welcome", "--env", "local", "--event", "-", "--secrets-file"])
+        .args([
+            "--workflow",
+            "welcome",
+            "--env",
+            "local",
+            "--event",
+            "-",
+            "--secrets-file",
+        ])
         .arg(&secrets)
         .write_stdin(r#"{"email": "grace@example.com", "signup_id": "s-2"}"#)
         .output()
         .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(crm.calls()[0].0, format!("Bearer {SECRET}"));
     assert_eq!(trace_of(&output)["contact"]["email"], "grace@example.com");
 }
@@ -264,17 +310,32 @@ fn bad_input_exits_2_with_a_clear_message() {
     let demo = demo_path();
     let demo = demo.to_str().expect("utf8 path");
 
-    let stderr = bad_input(&["run", "/nowhere/bundle.json", "--workflow", "welcome"], None);
+    let stderr = bad_input(
+        &["run", "/nowhere/bundle.json", "--workflow", "welcome"],
+        None,
+    );
     assert!(stderr.contains("/nowhere/bundle.json"), "{stderr}");
 
     let stderr = bad_input(&["run", demo, "--workflow", "nope"], None);
-    assert!(stderr.contains("no workflow named `nope`") && stderr.contains("welcome"), "{stderr}");
+    assert!(
+        stderr.contains("no workflow named `nope`") && stderr.contains("welcome"),
+        "{stderr}"
+    );
 
-    let stderr = bad_input(&["run", demo, "--workflow", "welcome", "--event", "-"], Some("{\n  \"email\": oops\n}"));
+    let stderr = bad_input(
+        &["run", demo, "--workflow", "welcome", "--event", "-"],
+        Some("{\n  \"email\": oops\n}"),
+    );
     assert!(stderr.contains("line 2 column"), "{stderr}");
 
-    let stderr = bad_input(&["run", demo, "--workflow", "welcome", "--env", "staging"], None);
-    assert!(stderr.contains("staging") && stderr.contains("production"), "{stderr}");
+    let stderr = bad_input(
+        &["run", demo, "--workflow", "welcome", "--env", "staging"],
+        None,
+    );
+    assert!(
+        stderr.contains("staging") && stderr.contains("production"),
+        "{stderr}"
+    );
 
     let dir = tempfile::tempdir().expect("tempdir");
     let broken = demo_for(&dir, "http://127.0.0.1:1", |b| {
@@ -282,12 +343,20 @@ fn bad_input_exits_2_with_a_clear_message() {
         b["workflows"][0]["edges"][0]["to"] = json!("ghost");
     });
     let stderr = bad_input(
-        &["run", broken.to_str().expect("utf8"), "--workflow", "welcome"],
+        &[
+            "run",
+            broken.to_str().expect("utf8"),
+            "--workflow",
+            "welcome",
+        ],
         None,
     );
     assert!(stderr.contains("workflows[0].nodes[2].kind"), "{stderr}");
     assert!(stderr.contains("workflows[0].edges[0].to"), "{stderr}");
 
     let stderr = bad_input(&["run", demo], None);
-    assert!(stderr.contains("--workflow"), "clap names the missing flag: {stderr}");
+    assert!(
+        stderr.contains("--workflow"),
+        "clap names the missing flag: {stderr}"
+    );
 }

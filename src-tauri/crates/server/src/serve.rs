@@ -1,0 +1,592 @@
+//! `hookboard-server serve`: the durable receiver. Inbound events are validated, committed to
+//! the store, acknowledged, then run by N workers; every committed event not yet processed is
+//! picked up again after a restart.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use hookboard_engine::http::HttpPolicy;
+use hookboard_engine::model::{Bundle, Contact, Event, EventContext, EventDefinition};
+use hookboard_engine::runner::{Engine, RunOptions, WaitMode};
+use hookboard_engine::trace::RunStatus;
+use hookboard_engine::validate::ValidationOptions;
+use hookboard_secrets::{ChainSecretStore, EnvSecretStore, FileSecretStore, SecretStore};
+use hookboard_store::{NewRejectedEvent, RunFilter, RunMeta, Store, StoreError};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::bundle::load_bundle;
+use crate::inbound::{Accepted, map_webhook, parse_json, validate_strict};
+use crate::keys::ServerDb;
+
+/// Largest inbound body accepted, in bytes (SPEC 6); larger bodies get 413.
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
+
+/// What `serve` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Bundle file or directory.
+    pub bundle: PathBuf,
+    /// SQLite database file.
+    pub db: PathBuf,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Number of worker tasks running workflows.
+    pub workers: usize,
+    /// Environment of the bundle whose variables `${env.NAME}` reads.
+    pub env: Option<String>,
+    /// Secrets file (JSON object: connector name → secret).
+    pub secrets_file: Option<PathBuf>,
+    /// Allow outbound requests to private, loopback and link-local addresses.
+    pub allow_private_network: bool,
+}
+
+/// Why the server could not start; [`StartError::exit_code`] says how the process ends.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Bad input (bundle, environment, secrets file): exit status 2.
+    #[error("{0}")]
+    Input(String),
+    /// The database or the listening socket failed: exit status 1.
+    #[error("{0}")]
+    Runtime(String),
+}
+
+impl StartError {
+    /// 2 for bad input, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StartError::Input(_) => 2,
+            StartError::Runtime(_) => 1,
+        }
+    }
+}
+
+/// Everything the handlers and workers share.
+pub struct AppState {
+    bundle: Bundle,
+    store: Arc<Store>,
+    db: Arc<ServerDb>,
+    engine: Engine,
+    secrets: ChainSecretStore,
+    env: std::collections::BTreeMap<String, String>,
+    queue: mpsc::UnboundedSender<String>,
+}
+
+type App = Arc<AppState>;
+
+/// Loads the bundle, environment and secrets, opens the database and binds the address;
+/// then serves until the process ends.
+pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
+    let options = ValidationOptions {
+        allow_insecure_http: false,
+    };
+    let (bundle, warnings) =
+        load_bundle(&config.bundle, options).map_err(|e| StartError::Input(e.to_string()))?;
+    for warning in warnings {
+        tracing::warn!(path = %warning.path, "{}", warning.message);
+    }
+    let env = match &config.env {
+        Some(name) => bundle
+            .environment(name)
+            .map(|e| e.variables.clone())
+            .ok_or_else(|| {
+                StartError::Input(format!(
+                    "no environment named `{name}` in {}; it has: {}",
+                    config.bundle.display(),
+                    bundle
+                        .environments
+                        .iter()
+                        .map(|e| e.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?,
+        None => Default::default(),
+    };
+    let mut stores: Vec<Box<dyn SecretStore>> = vec![Box::new(EnvSecretStore::new())];
+    if let Some(path) = &config.secrets_file {
+        let file = FileSecretStore::open(path).map_err(|e| StartError::Input(e.to_string()))?;
+        stores.push(Box::new(file));
+    }
+    let store = Store::open(&config.db).map_err(|e| StartError::Runtime(e.to_string()))?;
+    let db = ServerDb::open(&config.db)
+        .map_err(|e| StartError::Runtime(format!("cannot open {}: {e}", config.db.display())))?;
+    let engine =
+        Engine::new(HttpPolicy::default()).map_err(|e| StartError::Runtime(e.to_string()))?;
+    if config.allow_private_network {
+        tracing::info!("private network addresses allowed for outbound requests");
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| StartError::Runtime(format!("cannot listen on {}: {e}", config.listen)))?;
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let app: App = Arc::new(AppState {
+        bundle,
+        store: Arc::new(store),
+        db: Arc::new(db),
+        engine,
+        secrets: ChainSecretStore::new(stores),
+        env,
+        queue: sender,
+    });
+    let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
+    for _ in 0..config.workers.max(1) {
+        tokio::spawn(worker(app.clone(), receiver.clone()));
+    }
+    let pending = {
+        let db = app.db.clone();
+        tokio::task::spawn_blocking(move || db.pending_events())
+            .await
+            .map_err(|e| StartError::Runtime(e.to_string()))?
+            .map_err(|e| StartError::Runtime(format!("cannot read the queue: {e}")))?
+    };
+    if !pending.is_empty() {
+        tracing::info!(count = pending.len(), "resuming queued events");
+    }
+    for id in pending {
+        let _ = app.queue.send(id);
+    }
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Runtime(e.to_string()))?;
+    eprintln!("hookboard-server: listening on http://{addr}");
+    axum::serve(listener, router(app))
+        .await
+        .map_err(|e| StartError::Runtime(format!("the server stopped: {e}")))
+}
+
+/// The HTTP routes, with the 512 KiB body limit.
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(json!({"status": "ok"})) }),
+        )
+        .route("/hooks/{alias}", post(webhook_event))
+        .route(
+            "/api/v1/custom-events/alias/{alias}",
+            post(public_api_event),
+        )
+        .route("/api/v1/runs", get(list_runs))
+        .route("/api/v1/runs/{id}", get(get_run))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(app)
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, axum::Json(json!({"error": message.into()}))).into_response()
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!("{e}");
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error; see the server log",
+    )
+}
+
+/// An error response made inside blocking work (boxed: responses are large).
+type Failure = Box<Response>;
+
+fn failed(e: impl std::fmt::Display) -> Failure {
+    Box::new(internal(e))
+}
+
+/// Runs blocking store work off the async threads; `Err` is the response to send.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Failure> + Send + 'static,
+) -> Result<T, Response> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result.map_err(|response| *response),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+fn definition(app: &AppState, alias: &str, context: EventContext) -> Option<EventDefinition> {
+    app.bundle
+        .event_definitions
+        .iter()
+        .find(|d| d.alias == alias && d.context == context)
+        .cloned()
+}
+
+/// Keeps a rejected body with its reason, then answers with `status`.
+async fn reject(
+    app: &App,
+    alias: &str,
+    source: &str,
+    status: StatusCode,
+    message: String,
+    problems: Vec<String>,
+    body: Bytes,
+) -> Response {
+    let store = app.store.clone();
+    let reason = if problems.is_empty() {
+        message.clone()
+    } else {
+        format!("{message}: {}", problems.join("; "))
+    };
+    let rejected = NewRejectedEvent {
+        alias: alias.to_string(),
+        source: source.to_string(),
+        reason,
+        raw_body: body.to_vec(),
+    };
+    match blocking(move || store.insert_rejected_event(&rejected).map_err(failed)).await {
+        Ok(id) => {
+            tracing::info!(alias, rejected_id = %id, status = status.as_u16(), "event rejected");
+            let mut out = json!({"error": message, "rejected_id": id});
+            if !problems.is_empty() {
+                out["problems"] = json!(problems);
+            }
+            (status, axum::Json(out)).into_response()
+        }
+        Err(response) => response,
+    }
+}
+
+/// Parses and validates a body; `Err` is the response already made (and the rejection kept).
+async fn accept(
+    app: &App,
+    definition: &EventDefinition,
+    source: &str,
+    body: Bytes,
+) -> Result<Accepted, Response> {
+    let value = match parse_json(&body) {
+        Ok(value) => value,
+        Err(message) => {
+            return Err(reject(
+                app,
+                &definition.alias,
+                source,
+                StatusCode::BAD_REQUEST,
+                message,
+                vec![],
+                body,
+            )
+            .await);
+        }
+    };
+    let checked = match definition.context {
+        EventContext::Webhook => map_webhook(definition, &value),
+        EventContext::PublicApi => validate_strict(definition, &value),
+    };
+    match checked {
+        Ok(accepted) => Ok(accepted),
+        Err(problems) => Err(reject(
+            app,
+            &definition.alias,
+            source,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the event is not valid".to_string(),
+            problems,
+            body,
+        )
+        .await),
+    }
+}
+
+/// Finds the contact by email, creating it when `create` is set; `None` when missing.
+fn contact_for(store: &Store, email: &str, create: bool) -> Result<Option<Contact>, StoreError> {
+    if let Some(contact) = store.find_contact_by_email(email)? {
+        return Ok(Some(contact));
+    }
+    if !create {
+        return Ok(None);
+    }
+    let new = Contact {
+        email: Some(email.to_string()),
+        ..Contact::default()
+    };
+    match store.create_contact(&new) {
+        Ok(contact) => Ok(Some(contact)),
+        // Another request created it meanwhile.
+        Err(StoreError::AlreadyExists { .. }) => store.find_contact_by_email(email),
+        Err(e) => Err(e),
+    }
+}
+
+/// Commits the event (with its contact) and queues it; answers 202 with the event id.
+async fn commit(
+    app: &App,
+    alias: &str,
+    source: &str,
+    accepted: Accepted,
+    create_contact: bool,
+) -> Response {
+    let store = app.store.clone();
+    let event = Event {
+        alias: alias.to_string(),
+        source: source.to_string(),
+        payload: accepted.payload,
+    };
+    let result = blocking(move || {
+        let Some(contact) = contact_for(&store, &accepted.email, create_contact).map_err(failed)?
+        else {
+            return Err(Box::new(error(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "no contact with email {}; add ?createContact=true to create it",
+                    accepted.email
+                ),
+            )));
+        };
+        store
+            .insert_event(&event, &accepted.primary_key, Some(&contact.id))
+            .map_err(failed)
+    })
+    .await;
+    match result {
+        Ok(inserted) => {
+            if inserted.duplicate {
+                tracing::info!(event_id = %inserted.id, alias, "repeated primary key acknowledged");
+            } else {
+                tracing::info!(event_id = %inserted.id, alias, "event accepted");
+                let _ = app.queue.send(inserted.id.clone());
+            }
+            (
+                StatusCode::ACCEPTED,
+                axum::Json(json!({"event_id": inserted.id, "duplicate": inserted.duplicate})),
+            )
+                .into_response()
+        }
+        Err(response) => response,
+    }
+}
+
+async fn webhook_event(State(app): State<App>, Path(alias): Path<String>, body: Bytes) -> Response {
+    let Some(definition) = definition(&app, &alias, EventContext::Webhook) else {
+        return error(StatusCode::NOT_FOUND, format!("no webhook event `{alias}`"));
+    };
+    match accept(&app, &definition, "webhook", body).await {
+        Ok(accepted) => commit(&app, &alias, "webhook", accepted, true).await,
+        Err(response) => response,
+    }
+}
+
+/// Checks `Authorization: ApiKey <key>`; returns the key's scope or the 401 response.
+async fn authenticate(app: &App, headers: &HeaderMap) -> Result<String, Response> {
+    let unauthorized = || {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "missing or unknown API key (header `Authorization: ApiKey <key>`)",
+        )
+    };
+    let key = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("ApiKey "))
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty())
+        .ok_or_else(unauthorized)?;
+    let db = app.db.clone();
+    blocking(move || db.scope_of(&key).map_err(failed))
+        .await?
+        .ok_or_else(unauthorized)
+}
+
+async fn public_api_event(
+    State(app): State<App>,
+    Path(alias): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let scope = match authenticate(&app, &headers).await {
+        Ok(scope) => scope,
+        Err(response) => return response,
+    };
+    let Some(definition) = definition(&app, &alias, EventContext::PublicApi) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no public API event `{alias}`"),
+        );
+    };
+    let covered = app
+        .bundle
+        .api_key_scopes
+        .iter()
+        .any(|s| s.name == scope && s.aliases.iter().any(|a| a == &alias));
+    if !covered {
+        return error(
+            StatusCode::FORBIDDEN,
+            format!("this API key's scope `{scope}` does not cover the event `{alias}`"),
+        );
+    }
+    let create_contact = match query.get("createContact").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("createContact must be true or false, not `{other}`"),
+            );
+        }
+    };
+    match accept(&app, &definition, "public_api", body).await {
+        Ok(accepted) => commit(&app, &alias, "public_api", accepted, create_contact).await,
+        Err(response) => response,
+    }
+}
+
+async fn list_runs(
+    State(app): State<App>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = authenticate(&app, &headers).await {
+        return response;
+    }
+    let mut filter = RunFilter {
+        workflow: query.get("workflow").cloned(),
+        contact_id: query.get("contact").cloned(),
+        ..RunFilter::default()
+    };
+    if let Some(status) = query.get("status") {
+        match serde_json::from_value::<RunStatus>(Value::String(status.clone())) {
+            Ok(status) => filter.status = Some(status),
+            Err(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("status must be completed, failed or waiting, not `{status}`"),
+                );
+            }
+        }
+    }
+    for (name, slot) in [("limit", &mut filter.limit), ("offset", &mut filter.offset)] {
+        if let Some(text) = query.get(name) {
+            match text.parse::<usize>() {
+                Ok(n) => *slot = n,
+                Err(_) => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        format!("{name} must be a whole number"),
+                    );
+                }
+            }
+        }
+    }
+    filter.limit = filter.limit.min(1000);
+    let store = app.store.clone();
+    match blocking(move || store.list_runs(&filter).map_err(failed)).await {
+        Ok(runs) => axum::Json(json!({"runs": runs})).into_response(),
+        Err(response) => response,
+    }
+}
+
+async fn get_run(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Err(response) = authenticate(&app, &headers).await {
+        return response;
+    }
+    let store = app.store.clone();
+    let result = blocking(move || match store.get_run(&id) {
+        Ok(run) => Ok(run),
+        Err(e) if e.code() == "not_found" => {
+            Err(Box::new(error(StatusCode::NOT_FOUND, e.to_string())))
+        }
+        Err(e) => Err(failed(e)),
+    })
+    .await;
+    match result {
+        Ok(run) => axum::Json(run).into_response(),
+        Err(response) => response,
+    }
+}
+
+/// Takes event ids off the queue and processes them, one at a time.
+async fn worker(app: App, receiver: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<String>>>) {
+    loop {
+        let next = receiver.lock().await.recv().await;
+        let Some(event_id) = next else { return };
+        if let Err(e) = process(&app, &event_id).await {
+            tracing::error!(event_id = %event_id, "event not processed: {e}");
+        }
+    }
+}
+
+/// Runs every workflow triggered by this event's alias (skipping those already run for it),
+/// stores each trace and the contact's changes, then marks the event processed.
+async fn process(app: &App, event_id: &str) -> Result<(), String> {
+    let store = app.store.clone();
+    let id = event_id.to_string();
+    let (stored, contact) = tokio::task::spawn_blocking(move || {
+        let stored = store.get_event(&id)?;
+        let contact = match &stored.contact_id {
+            Some(contact_id) => store.get_contact(contact_id)?,
+            None => Contact::default(),
+        };
+        Ok::<_, StoreError>((stored, contact))
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    let mut contact = contact;
+    let workflows = app.bundle.workflows.iter().filter(|w| {
+        w.nodes.iter().any(|n| {
+            n.kind == hookboard_engine::catalogue::kinds::TRIGGER_EVENT
+                && n.params.get("alias").and_then(Value::as_str)
+                    == Some(stored.event.alias.as_str())
+        })
+    });
+    for workflow in workflows {
+        let db = app.db.clone();
+        let (eid, name) = (event_id.to_string(), workflow.name.clone());
+        let done = tokio::task::spawn_blocking(move || db.run_exists(&eid, &name))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        if done {
+            continue;
+        }
+        let options = RunOptions {
+            env: app.env.clone(),
+            wait_mode: WaitMode::Suspend,
+            ..RunOptions::default()
+        };
+        let started_at = chrono::Utc::now();
+        let trace = app
+            .engine
+            .run(
+                &app.bundle,
+                workflow,
+                &app.secrets,
+                contact.clone(),
+                stored.event.clone(),
+                &options,
+            )
+            .await;
+        let meta = RunMeta {
+            event_id: Some(event_id.to_string()),
+            started_at,
+            finished_at: (trace.status != RunStatus::Waiting).then(chrono::Utc::now),
+        };
+        tracing::info!(event_id, run_id = %trace.run_id, workflow = %workflow.name, status = ?trace.status, "run stored");
+        let store = app.store.clone();
+        let before = contact.clone();
+        contact = tokio::task::spawn_blocking(move || {
+            store.insert_run(&trace, &meta)?;
+            if trace.contact != before && !trace.contact.id.is_empty() {
+                return store.update_contact(&trace.contact);
+            }
+            Ok::<_, StoreError>(trace.contact)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    }
+    let db = app.db.clone();
+    let id = event_id.to_string();
+    tokio::task::spawn_blocking(move || db.mark_processed(&id))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}

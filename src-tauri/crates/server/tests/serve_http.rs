@@ -1,0 +1,490 @@
+//! `hookboard-server serve` as a client sees it: the real binary on a loopback port with a
+//! temporary database, the demo bundle pointed at a loopback CRM stand-in.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::post;
+use hookboard_store::Store;
+use serde_json::{Value, json};
+
+const SECRET: &str = "crm-token-7f3a9c-SECRET";
+const LIMIT: usize = 512 * 1024;
+
+#[derive(Clone, Default)]
+struct Seen(Arc<Mutex<Vec<String>>>);
+
+/// A CRM stand-in on 127.0.0.1 that records each body and answers 201 `{"id": "crm-42"}`.
+struct Crm {
+    addr: SocketAddr,
+    seen: Seen,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Crm {
+    fn start() -> Crm {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let seen = Seen::default();
+        let app = Router::new()
+            .route(
+                "/contacts",
+                post(|State(seen): State<Seen>, req: Request| async move {
+                    let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+                        .await
+                        .unwrap_or_default();
+                    seen.0
+                        .lock()
+                        .expect("lock")
+                        .push(String::from_utf8_lossy(&body).into_owned());
+                    (StatusCode::CREATED, axum::Json(json!({"id": "crm-42"}))).into_response()
+                }),
+            )
+            .with_state(seen.clone());
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        runtime.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Crm {
+            addr,
+            seen,
+            _runtime: runtime,
+        }
+    }
+
+    fn calls(&self) -> Vec<String> {
+        self.seen.0.lock().expect("lock").clone()
+    }
+}
+
+fn binary() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("hookboard-server")
+}
+
+fn demo() -> Value {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../tests/fixtures/demo.bundle.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("demo")).expect("json")
+}
+
+/// The demo bundle for `crm`, with `signup` received as a webhook (email at /customer/email)
+/// when `webhook` is set, and a second scope `others` that does not cover `signup`.
+fn bundle_file(dir: &Path, crm: &Crm, webhook: bool) -> PathBuf {
+    let mut bundle = demo();
+    bundle["environments"][0]["variables"]["base_url"] = json!(format!("http://{}", crm.addr));
+    if webhook {
+        bundle["event_definitions"][0]["context"] = json!("webhook");
+        bundle["event_definitions"][0]["fields"][0]["pointer"] = json!("/customer/email");
+    }
+    bundle["event_definitions"]
+        .as_array_mut()
+        .expect("definitions")
+        .push(json!({"alias": "other", "context": "public_api",
+            "fields": [{"name": "email", "type": "email", "required": true},
+                       {"name": "id", "type": "text", "required": true}],
+            "email_field": "email", "primary_key": "id"}));
+    bundle["api_key_scopes"]
+        .as_array_mut()
+        .expect("scopes")
+        .push(json!({"name": "others", "aliases": ["other"]}));
+    let path = dir.join("bundle.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&bundle).expect("json")).expect("write");
+    path
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// The server process, killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    db: PathBuf,
+}
+
+impl Server {
+    fn start(bundle: &Path, db: &Path) -> Server {
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+        let child = Command::new(binary())
+            .arg("serve")
+            .arg("--bundle")
+            .arg(bundle)
+            .arg("--db")
+            .arg(db)
+            .args([
+                "--listen",
+                &addr.to_string(),
+                "--workers",
+                "2",
+                "--env",
+                "local",
+            ])
+            .env_remove("HOOKBOARD_SECRETS_FILE")
+            .env("HOOKBOARD_SECRET_CRM", SECRET)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let mut server = Server {
+            child,
+            addr,
+            db: db.to_path_buf(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok((200, _)) = server.try_request("GET", "/healthz", &[], b"") {
+                return server;
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("the server exited at start: {status}");
+            }
+            assert!(Instant::now() < deadline, "the server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// One HTTP/1.1 request on a fresh connection; the body is written on its own thread so
+    /// that an early answer (413) is read even when the server stops reading.
+    fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<(u16, String)> {
+        let mut stream = TcpStream::connect(self.addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        if !body.is_empty() {
+            head.push_str("Content-Type: application/json\r\n");
+        }
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut writer = stream.try_clone()?;
+        let mut data = head.into_bytes();
+        data.extend_from_slice(body);
+        let write = std::thread::spawn(move || {
+            let _ = writer.write_all(&data);
+        });
+        let mut response = Vec::new();
+        let read = stream.read_to_end(&mut response);
+        let _ = write.join();
+        if read.is_err() && response.is_empty() {
+            return Err(read
+                .err()
+                .unwrap_or_else(|| std::io::Error::other("no answer")));
+        }
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        Ok((status, body.to_string()))
+    }
+
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Value) {
+        let (status, body) = self
+            .try_request(method, path, headers, body)
+            .expect("request");
+        (
+            status,
+            serde_json::from_str(&body).unwrap_or(Value::String(body)),
+        )
+    }
+
+    fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.request("POST", path, &[], body.to_string().as_bytes())
+    }
+
+    fn key(&self, scope: &str) -> String {
+        let output = Command::new(binary())
+            .args(["keys", "create", "--scope", scope, "--db"])
+            .arg(&self.db)
+            .output()
+            .expect("keys create");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+
+    /// Runs listed by the API, waiting until at least `count` are there.
+    fn runs(&self, key: &str, count: usize) -> Vec<Value> {
+        let auth = format!("ApiKey {key}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (status, body) =
+                self.request("GET", "/api/v1/runs", &[("Authorization", &auth)], b"");
+            assert_eq!(status, 200, "{body}");
+            let runs = body["runs"].as_array().cloned().unwrap_or_default();
+            if runs.len() >= count || Instant::now() > deadline {
+                return runs;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn webhook_server(dir: &tempfile::TempDir, crm: &Crm) -> Server {
+    let bundle = bundle_file(dir.path(), crm, true);
+    Server::start(&bundle, &dir.path().join("hookboard.db"))
+}
+
+fn order(email: &str, id: &str) -> Value {
+    json!({"customer": {"email": email}, "signup_id": id, "first_name": "Ada", "plan": "pro",
+           "unknown": {"ignored": true}})
+}
+
+fn rejected(db: &Path) -> Vec<hookboard_store::RejectedEvent> {
+    Store::open(db)
+        .expect("store")
+        .list_rejected_events(None, 100)
+        .expect("rejected")
+}
+
+#[test]
+fn a_webhook_event_is_acknowledged_with_its_id_and_runs_the_workflow() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = webhook_server(&dir, &crm);
+    let (status, body) = server.post("/hooks/signup", &order("ada@example.com", "s-1"));
+    assert_eq!(status, 202, "{body}");
+    let event_id = body["event_id"].as_str().expect("event id").to_string();
+    let key = server.key("signups");
+    let runs = server.runs(&key, 1);
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["workflow"], "welcome");
+    assert_eq!(runs[0]["status"], "completed");
+    assert_eq!(runs[0]["meta"]["event_id"], event_id.as_str());
+    let run_id = runs[0]["id"].as_str().expect("run id");
+    let auth = format!("ApiKey {key}");
+    let (status, run) = server.request(
+        "GET",
+        &format!("/api/v1/runs/{run_id}"),
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(status, 200, "{run}");
+    let kinds: Vec<&str> = run["trace"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "trigger_event",
+            "http_request",
+            "response_switch",
+            "set_field"
+        ]
+    );
+    assert_eq!(run["trace"]["contact"]["email"], "ada@example.com");
+    assert_eq!(run["trace"]["contact"]["custom"]["crm_id"], "crm-42");
+    let calls = crm.calls();
+    assert_eq!(calls.len(), 1);
+    assert!(calls[0].contains(r#""signup":"s-1""#), "{}", calls[0]);
+    let (status, _) = server.request(
+        "GET",
+        "/api/v1/runs/no-such-run",
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(status, 404);
+    let (status, _) = server.request("GET", "/api/v1/runs", &[], b"");
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn bodies_up_to_512_kib_are_accepted_and_one_byte_more_is_413() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = webhook_server(&dir, &crm);
+    let sized = |id: &str, size: usize| {
+        let mut event = order("ada@example.com", id);
+        event["pad"] = json!("");
+        let base = event.to_string().len();
+        event["pad"] = json!("x".repeat(size - base));
+        let text = event.to_string();
+        assert_eq!(text.len(), size);
+        text
+    };
+    let (status, body) =
+        server.request("POST", "/hooks/signup", &[], sized("s-1", LIMIT).as_bytes());
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = server.request(
+        "POST",
+        "/hooks/signup",
+        &[],
+        sized("s-2", LIMIT + 1).as_bytes(),
+    );
+    assert_eq!(status, 413, "{body}");
+}
+
+#[test]
+fn malformed_json_is_a_400_naming_line_and_column() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = webhook_server(&dir, &crm);
+    let (status, body) = server.request(
+        "POST",
+        "/hooks/signup",
+        &[],
+        b"{\n  \"signup_id\": \"s-1\",\n  oops\n}",
+    );
+    assert_eq!(status, 400, "{body}");
+    let message = body["error"].as_str().expect("error");
+    assert!(message.contains("line 3 column 3"), "{message}");
+}
+
+#[test]
+fn a_missing_email_or_primary_key_is_a_422_and_the_body_is_kept_as_rejected() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = webhook_server(&dir, &crm);
+    let (status, body) = server.post("/hooks/signup", &json!({"signup_id": "s-1"}));
+    assert_eq!(status, 422, "{body}");
+    let problems = body["problems"].to_string();
+    assert!(problems.contains("email"), "{problems}");
+    let (status, body) = server.post(
+        "/hooks/signup",
+        &json!({"customer": {"email": "ada@example.com"}}),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body["problems"].to_string().contains("signup_id"), "{body}");
+    let kept = rejected(&server.db);
+    assert_eq!(kept.len(), 2);
+    assert!(kept.iter().all(|r| r.alias == "signup"));
+    assert!(kept.iter().any(|r| r.raw_body == br#"{"signup_id":"s-1"}"#));
+    assert!(kept.iter().any(|r| r.reason.contains("signup_id")));
+}
+
+#[test]
+fn a_repeated_primary_key_is_acknowledged_again_with_the_same_id_and_runs_once() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = webhook_server(&dir, &crm);
+    let (status, first) = server.post("/hooks/signup", &order("ada@example.com", "s-1"));
+    assert_eq!(status, 202, "{first}");
+    let (status, second) = server.post("/hooks/signup", &order("ada@example.com", "s-1"));
+    assert_eq!(status, 202, "{second}");
+    assert_eq!(first["event_id"], second["event_id"]);
+    let key = server.key("signups");
+    assert_eq!(server.runs(&key, 1).len(), 1);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(server.runs(&key, 1).len(), 1);
+    assert_eq!(crm.calls().len(), 1);
+}
+
+#[test]
+fn the_public_api_needs_a_key_of_the_right_scope_and_validates_strictly() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = bundle_file(dir.path(), &crm, false);
+    let server = Server::start(&bundle, &dir.path().join("hookboard.db"));
+    let signups = format!("ApiKey {}", server.key("signups"));
+    let others = format!("ApiKey {}", server.key("others"));
+    let path = "/api/v1/custom-events/alias/signup";
+    let event = json!({"email": "ada@example.com", "signup_id": "s-1", "plan": "pro"});
+    let body = event.to_string();
+    let (status, _) = server.request("POST", path, &[], body.as_bytes());
+    assert_eq!(status, 401);
+    let (status, _) = server.request(
+        "POST",
+        path,
+        &[("Authorization", "ApiKey hbk_wrong")],
+        body.as_bytes(),
+    );
+    assert_eq!(status, 401);
+    let (status, _) = server.request("POST", path, &[("Authorization", &others)], body.as_bytes());
+    assert_eq!(status, 403);
+    let bad = json!({"email": "not-an-email", "plan": 3, "extra": true}).to_string();
+    let (status, answer) =
+        server.request("POST", path, &[("Authorization", &signups)], bad.as_bytes());
+    assert_eq!(status, 422, "{answer}");
+    let problems = answer["problems"].as_array().expect("problems");
+    assert_eq!(problems.len(), 4, "{problems:?}");
+    let (status, answer) = server.request(
+        "POST",
+        path,
+        &[("Authorization", &signups)],
+        body.as_bytes(),
+    );
+    assert_eq!(status, 404, "no contact without createContact: {answer}");
+    let (status, answer) = server.request(
+        "POST",
+        &format!("{path}?createContact=true"),
+        &[("Authorization", &signups)],
+        body.as_bytes(),
+    );
+    assert_eq!(status, 202, "{answer}");
+    assert!(answer["event_id"].is_string());
+    let (status, answer) = server.request(
+        "POST",
+        path,
+        &[("Authorization", &signups)],
+        body.as_bytes(),
+    );
+    assert_eq!(status, 202, "the contact exists now: {answer}");
+    assert_eq!(server.runs(&signups["ApiKey ".len()..], 1).len(), 1);
+}
+
+#[test]
+fn bundle_problems_stop_the_start_with_exit_2_and_their_paths() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut bundle = demo();
+    bundle["workflows"][0]["edges"][0]["to"] = json!("nowhere");
+    let path = dir.path().join("broken.json");
+    std::fs::write(&path, bundle.to_string()).expect("write");
+    let output = Command::new(binary())
+        .arg("serve")
+        .arg("--bundle")
+        .arg(&path)
+        .arg("--db")
+        .arg(dir.path().join("hookboard.db"))
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("broken.json"), "{stderr}");
+    assert!(stderr.contains("workflows"), "{stderr}");
+}
