@@ -51,7 +51,8 @@ enum Command {
     /// /api/v1/custom-events/alias/{alias}[?createContact=true] (public API, header
     /// `Authorization: ApiKey <key>`); GET /api/v1/runs and GET /api/v1/runs/{id} (API key).
     /// Bodies are at most 512 KiB. An event is acknowledged (202 with its id) only once it is
-    /// committed to the database; events not yet run are run after a restart.
+    /// committed to the database; events not yet run are run after a restart. SIGTERM stops
+    /// accepting, lets runs in flight finish (up to 20 s) and exits 0.
     ///
     /// Exit status: 2 when the bundle, environment or secrets file is wrong (the reason, with
     /// every bundle problem and its path, on stderr), 1 when the database or address fails.

@@ -139,8 +139,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
         queue: sender,
     });
     let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut workers = tokio::task::JoinSet::new();
     for _ in 0..config.workers.max(1) {
-        tokio::spawn(worker(app.clone(), receiver.clone()));
+        workers.spawn(worker(app.clone(), receiver.clone(), stopped.clone()));
     }
     let pending = {
         let db = app.db.clone();
@@ -160,8 +162,53 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
         .map_err(|e| StartError::Runtime(e.to_string()))?;
     eprintln!("hookboard-server: listening on http://{addr}");
     axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|e| StartError::Runtime(format!("the server stopped: {e}")))
+        .map_err(|e| StartError::Runtime(format!("the server stopped: {e}")))?;
+    // No new events arrive now; workers finish the run they are in, the rest stays queued in
+    // the database for the next start.
+    let _ = stop.send(true);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while workers.join_next().await.is_some() {}
+    })
+    .await;
+    match drained {
+        Ok(()) => eprintln!("hookboard-server: stopped; queued events run at the next start"),
+        Err(_) => eprintln!(
+            "hookboard-server: stopped after {}s with runs in flight; their events run again at \
+             the next start",
+            SHUTDOWN_GRACE.as_secs()
+        ),
+    }
+    Ok(())
+}
+
+/// How long in-flight runs may take to finish after SIGTERM.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    eprintln!("hookboard-server: shutting down");
 }
 
 /// The HTTP routes, with the 512 KiB body limit.
@@ -503,9 +550,19 @@ async fn get_run(State(app): State<App>, Path(id): Path<String>, headers: Header
 }
 
 /// Takes event ids off the queue and processes them, one at a time.
-async fn worker(app: App, receiver: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<String>>>) {
+async fn worker(
+    app: App,
+    receiver: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<String>>>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
-        let next = receiver.lock().await.recv().await;
+        if *stopped.borrow() {
+            return;
+        }
+        let next = tokio::select! {
+            next = async { receiver.lock().await.recv().await } => next,
+            _ = stopped.changed() => return,
+        };
         let Some(event_id) = next else { return };
         if let Err(e) = process(&app, &event_id).await {
             tracing::error!(event_id = %event_id, "event not processed: {e}");

@@ -31,12 +31,18 @@ struct Crm {
 
 impl Crm {
     fn start() -> Crm {
+        Crm::start_slow(0)
+    }
+
+    /// A stand-in that takes `delay_ms` to answer each call.
+    fn start_slow(delay_ms: u64) -> Crm {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let seen = Seen::default();
         let app = Router::new()
             .route(
                 "/contacts",
-                post(|State(seen): State<Seen>, req: Request| async move {
+                post(move |State(seen): State<Seen>, req: Request| async move {
+                    tokio::time::sleep(Duration::from_millis(delay_ms)).await;
                     let body = axum::body::to_bytes(req.into_body(), 1 << 20)
                         .await
                         .unwrap_or_default();
@@ -118,6 +124,10 @@ struct Server {
 
 impl Server {
     fn start(bundle: &Path, db: &Path) -> Server {
+        Server::start_with(bundle, db, 2)
+    }
+
+    fn start_with(bundle: &Path, db: &Path, workers: usize) -> Server {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
         let child = Command::new(binary())
             .arg("serve")
@@ -125,14 +135,9 @@ impl Server {
             .arg(bundle)
             .arg("--db")
             .arg(db)
-            .args([
-                "--listen",
-                &addr.to_string(),
-                "--workers",
-                "2",
-                "--env",
-                "local",
-            ])
+            .args(["--listen", &addr.to_string(), "--env", "local"])
+            .arg("--workers")
+            .arg(workers.to_string())
             .env_remove("HOOKBOARD_SECRETS_FILE")
             .env("HOOKBOARD_SECRET_CRM", SECRET)
             .stdout(Stdio::null())
@@ -166,42 +171,7 @@ impl Server {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> std::io::Result<(u16, String)> {
-        let mut stream = TcpStream::connect(self.addr)?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        if !body.is_empty() {
-            head.push_str("Content-Type: application/json\r\n");
-        }
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        let mut writer = stream.try_clone()?;
-        let mut data = head.into_bytes();
-        data.extend_from_slice(body);
-        let write = std::thread::spawn(move || {
-            let _ = writer.write_all(&data);
-        });
-        let mut response = Vec::new();
-        let read = stream.read_to_end(&mut response);
-        let _ = write.join();
-        if read.is_err() && response.is_empty() {
-            return Err(read
-                .err()
-                .unwrap_or_else(|| std::io::Error::other("no answer")));
-        }
-        let text = String::from_utf8_lossy(&response).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        Ok((status, body.to_string()))
+        send(self.addr, method, path, headers, body)
     }
 
     fn request(
@@ -487,4 +457,170 @@ fn bundle_problems_stop_the_start_with_exit_2_and_their_paths() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("broken.json"), "{stderr}");
     assert!(stderr.contains("workflows"), "{stderr}");
+}
+
+/// One HTTP/1.1 request on a fresh connection; the body is written on its own thread so that
+/// an early answer (413) is read even when the server stops reading.
+fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        addr,
+        body.len()
+    );
+    if !body.is_empty() {
+        head.push_str("Content-Type: application/json\r\n");
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut writer = stream.try_clone()?;
+    let mut data = head.into_bytes();
+    data.extend_from_slice(body);
+    let write = std::thread::spawn(move || {
+        let _ = writer.write_all(&data);
+    });
+    let mut response = Vec::new();
+    let read = stream.read_to_end(&mut response);
+    let _ = write.join();
+    if read.is_err() && response.is_empty() {
+        return Err(read
+            .err()
+            .unwrap_or_else(|| std::io::Error::other("no answer")));
+    }
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, body.to_string()))
+}
+
+fn stored_runs(db: &Path) -> Vec<hookboard_store::RunSummary> {
+    Store::open(db)
+        .expect("store")
+        .list_runs(&hookboard_store::RunFilter {
+            limit: 100_000,
+            ..hookboard_store::RunFilter::default()
+        })
+        .expect("runs")
+}
+
+#[test]
+fn after_kill_9_every_acknowledged_event_runs_exactly_once() {
+    const EVENTS: usize = 120;
+    let crm = Crm::start_slow(30);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = bundle_file(dir.path(), &crm, true);
+    let db = dir.path().join("hookboard.db");
+    let mut server = Server::start_with(&bundle, &db, 2);
+    // A client posts every event while the server is killed after the first half is
+    // acknowledged; events posted after the kill are not acknowledged.
+    let addr = server.addr;
+    let (ack, acks) = std::sync::mpsc::channel::<String>();
+    let client = std::thread::spawn(move || {
+        for i in 0..EVENTS {
+            let event = order(&format!("u{i}@example.com"), &format!("s-{i}")).to_string();
+            match send(addr, "POST", "/hooks/signup", &[], event.as_bytes()) {
+                Ok((202, body)) => {
+                    let body: Value = serde_json::from_str(&body).expect("json");
+                    let _ = ack.send(body["event_id"].as_str().expect("id").to_string());
+                }
+                _ => return,
+            }
+        }
+    });
+    let mut acknowledged = std::collections::BTreeSet::new();
+    while acknowledged.len() < EVENTS / 2 {
+        acknowledged.insert(acks.recv().expect("acknowledged"));
+    }
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let _ = client.join();
+    acknowledged.extend(acks.try_iter());
+    let before = stored_runs(&db).len();
+    assert!(
+        before < EVENTS,
+        "every event ran before the kill; nothing to resume"
+    );
+    let _restarted = Server::start_with(&bundle, &db, 4);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Every committed event runs (one committed just before the kill but not yet
+    // acknowledged runs too): wait until every committed event has its run.
+    let committed = Store::open(&db)
+        .expect("store")
+        .list_events("signup", 100_000)
+        .expect("events")
+        .len();
+    assert!(committed >= acknowledged.len());
+    let runs = loop {
+        let runs = stored_runs(&db);
+        if runs.len() >= committed || Instant::now() > deadline {
+            break runs;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        stored_runs(&db).len(),
+        committed,
+        "one run per committed event"
+    );
+    let mut per_event = std::collections::BTreeMap::<String, usize>::new();
+    for run in &runs {
+        *per_event
+            .entry(run.meta.event_id.clone().expect("event id"))
+            .or_default() += 1;
+    }
+    assert!(per_event.values().all(|&n| n == 1), "no event ran twice");
+    for id in &acknowledged {
+        assert_eq!(
+            per_event.get(id),
+            Some(&1),
+            "acknowledged event {id} ran once"
+        );
+    }
+    assert!(
+        runs.iter()
+            .all(|r| r.status == hookboard_engine::trace::RunStatus::Completed)
+    );
+}
+
+#[test]
+fn sigterm_lets_the_run_in_flight_finish_and_exits_0() {
+    let crm = Crm::start_slow(1500);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = webhook_server(&dir, &crm);
+    let (status, body) = server.post("/hooks/signup", &order("ada@example.com", "s-1"));
+    assert_eq!(status, 202, "{body}");
+    // The run is waiting for the slow CRM when the signal comes.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(stored_runs(&server.db).is_empty());
+    let term = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(term.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+    let runs = stored_runs(&server.db);
+    assert_eq!(runs.len(), 1, "the run in flight was finished and stored");
+    assert_eq!(crm.calls().len(), 1);
 }
