@@ -223,6 +223,7 @@ pub fn router(app: App) -> Router {
             "/api/v1/custom-events/alias/{alias}",
             post(public_api_event),
         )
+        .route("/api/v1/rejected/{id}/replay", post(replay_rejected))
         .route("/api/v1/runs", get(list_runs))
         .route("/api/v1/runs/{id}", get(get_run))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -301,6 +302,31 @@ async fn reject(
     }
 }
 
+/// Why a body was refused: status, message and the list of problems.
+struct Refusal {
+    status: StatusCode,
+    message: String,
+    problems: Vec<String>,
+}
+
+/// Parses and validates a body against its definition.
+fn check(definition: &EventDefinition, body: &[u8]) -> Result<Accepted, Refusal> {
+    let value = parse_json(body).map_err(|message| Refusal {
+        status: StatusCode::BAD_REQUEST,
+        message,
+        problems: vec![],
+    })?;
+    let checked = match definition.context {
+        EventContext::Webhook => map_webhook(definition, &value),
+        EventContext::PublicApi => validate_strict(definition, &value),
+    };
+    checked.map_err(|problems| Refusal {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        message: "the event is not valid".to_string(),
+        problems,
+    })
+}
+
 /// Parses and validates a body; `Err` is the response already made (and the rejection kept).
 async fn accept(
     app: &App,
@@ -308,38 +334,103 @@ async fn accept(
     source: &str,
     body: Bytes,
 ) -> Result<Accepted, Response> {
-    let value = match parse_json(&body) {
-        Ok(value) => value,
-        Err(message) => {
-            return Err(reject(
-                app,
-                &definition.alias,
-                source,
-                StatusCode::BAD_REQUEST,
-                message,
-                vec![],
-                body,
-            )
-            .await);
-        }
-    };
-    let checked = match definition.context {
-        EventContext::Webhook => map_webhook(definition, &value),
-        EventContext::PublicApi => validate_strict(definition, &value),
-    };
-    match checked {
+    match check(definition, &body) {
         Ok(accepted) => Ok(accepted),
-        Err(problems) => Err(reject(
+        Err(refusal) => Err(reject(
             app,
             &definition.alias,
             source,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "the event is not valid".to_string(),
-            problems,
+            refusal.status,
+            refusal.message,
+            refusal.problems,
             body,
         )
         .await),
     }
+}
+
+fn create_contact_flag(query: &HashMap<String, String>) -> Result<bool, String> {
+    match query.get("createContact").map(String::as_str) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(format!(
+            "createContact must be true or false, not `{other}`"
+        )),
+    }
+}
+
+/// `POST /api/v1/rejected/{id}/replay` (API key): validates a rejected body again against the
+/// current definition; when it passes, the event is committed and run as if just received, and
+/// the rejected copy is deleted. Webhook events create their contact; public API events follow
+/// `createContact`. A body that still fails gets the same answer as before and is kept.
+async fn replay_rejected(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = authenticate(&app, &headers).await {
+        return response;
+    }
+    let store = app.store.clone();
+    let rejected_id = id.clone();
+    let rejected = match blocking(move || match store.get_rejected_event(&rejected_id) {
+        Ok(rejected) => Ok(rejected),
+        Err(e) if e.code() == "not_found" => {
+            Err(Box::new(error(StatusCode::NOT_FOUND, e.to_string())))
+        }
+        Err(e) => Err(failed(e)),
+    })
+    .await
+    {
+        Ok(rejected) => rejected,
+        Err(response) => return response,
+    };
+    let (context, create_contact) = if rejected.source == "public_api" {
+        match create_contact_flag(&query) {
+            Ok(create) => (EventContext::PublicApi, create),
+            Err(message) => return error(StatusCode::BAD_REQUEST, message),
+        }
+    } else {
+        (EventContext::Webhook, true)
+    };
+    let Some(definition) = definition(&app, &rejected.alias, context) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("the bundle has no event `{}` any more", rejected.alias),
+        );
+    };
+    let accepted = match check(&definition, &rejected.raw_body) {
+        Ok(accepted) => accepted,
+        Err(refusal) => {
+            return (
+                refusal.status,
+                axum::Json(json!({
+                    "error": refusal.message,
+                    "problems": refusal.problems,
+                    "rejected_id": id,
+                })),
+            )
+                .into_response();
+        }
+    };
+    let response = commit(
+        &app,
+        &rejected.alias,
+        &rejected.source,
+        accepted,
+        create_contact,
+    )
+    .await;
+    if response.status() == StatusCode::ACCEPTED {
+        let store = app.store.clone();
+        if let Err(response) =
+            blocking(move || store.delete_rejected_event(&id).map_err(failed)).await
+        {
+            return response;
+        }
+    }
+    response
 }
 
 /// Finds the contact by email, creating it when `create` is set; `None` when missing.
@@ -469,15 +560,9 @@ async fn public_api_event(
             format!("this API key's scope `{scope}` does not cover the event `{alias}`"),
         );
     }
-    let create_contact = match query.get("createContact").map(String::as_str) {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("createContact must be true or false, not `{other}`"),
-            );
-        }
+    let create_contact = match create_contact_flag(&query) {
+        Ok(create) => create,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
     match accept(&app, &definition, "public_api", body).await {
         Ok(accepted) => commit(&app, &alias, "public_api", accepted, create_contact).await,

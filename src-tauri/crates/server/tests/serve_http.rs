@@ -624,3 +624,72 @@ fn sigterm_lets_the_run_in_flight_finish_and_exits_0() {
     assert_eq!(runs.len(), 1, "the run in flight was finished and stored");
     assert_eq!(crm.calls().len(), 1);
 }
+
+#[test]
+fn a_rejected_event_is_replayed_once_the_definition_is_fixed() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("hookboard.db");
+    let server = webhook_server(&dir, &crm);
+    // The sender puts the email at /email, the definition expects /customer/email.
+    let (status, body) = server.post(
+        "/hooks/signup",
+        &json!({"email": "ada@example.com", "signup_id": "s-1"}),
+    );
+    assert_eq!(status, 422, "{body}");
+    let fixable = body["rejected_id"]
+        .as_str()
+        .expect("rejected id")
+        .to_string();
+    let (status, body) = server.post("/hooks/signup", &json!({"signup_id": "s-2"}));
+    assert_eq!(status, 422, "{body}");
+    let hopeless = body["rejected_id"]
+        .as_str()
+        .expect("rejected id")
+        .to_string();
+    let key = server.key("signups");
+    drop(server);
+    // The definition is fixed: the email is read at its default pointer /email.
+    let mut bundle: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("bundle.json")).expect("read"),
+    )
+    .expect("json");
+    bundle["event_definitions"][0]["fields"][0]
+        .as_object_mut()
+        .expect("field")
+        .remove("pointer");
+    let fixed = dir.path().join("fixed.json");
+    std::fs::write(&fixed, bundle.to_string()).expect("write");
+    let server = Server::start(&fixed, &db);
+    let auth = format!("ApiKey {key}");
+    let replay = |id: &str| {
+        server.request(
+            "POST",
+            &format!("/api/v1/rejected/{id}/replay"),
+            &[("Authorization", &auth)],
+            b"",
+        )
+    };
+    let (status, body) = replay(&fixable);
+    assert_eq!(status, 202, "{body}");
+    let event_id = body["event_id"].as_str().expect("event id").to_string();
+    let runs = server.runs(&key, 1);
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["meta"]["event_id"], event_id.as_str());
+    let (status, _) = replay(&fixable);
+    assert_eq!(
+        status, 404,
+        "a replayed event is no longer in the rejected list"
+    );
+    let (status, body) = replay(&hopeless);
+    assert_eq!(status, 422, "{body}");
+    let kept: Vec<String> = rejected(&db).into_iter().map(|r| r.id).collect();
+    assert_eq!(kept, [hopeless]);
+    let (status, _) = server.request(
+        "POST",
+        &format!("/api/v1/rejected/{fixable}/replay"),
+        &[],
+        b"",
+    );
+    assert_eq!(status, 401);
+}
