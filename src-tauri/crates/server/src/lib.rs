@@ -4,5 +4,6 @@
 pub mod bundle;
 pub mod inbound;
 pub mod keys;
+pub mod metrics;
 pub mod run;
 pub mod serve;

@@ -47,7 +47,7 @@ enum Command {
     },
     /// Receives events over HTTP, stores them, and runs the workflows they trigger.
     ///
-    /// Endpoints: GET /healthz; POST /hooks/{alias} (webhook events); POST
+    /// Endpoints: GET /healthz; GET /metrics (Prometheus); POST /hooks/{alias} (webhook events); POST
     /// /api/v1/custom-events/alias/{alias}[?createContact=true] (public API, header
     /// `Authorization: ApiKey <key>`); GET /api/v1/runs, GET /api/v1/runs/{id} and POST
     /// /api/v1/rejected/{id}/replay (API key).

@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 use crate::bundle::load_bundle;
 use crate::inbound::{Accepted, map_webhook, parse_json, validate_strict};
 use crate::keys::ServerDb;
+use crate::metrics::Metrics;
 
 /// Largest inbound body accepted, in bytes (SPEC 6); larger bodies get 413.
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
@@ -79,6 +80,7 @@ pub struct AppState {
     secrets: ChainSecretStore,
     env: std::collections::BTreeMap<String, String>,
     queue: mpsc::UnboundedSender<String>,
+    metrics: Metrics,
 }
 
 type App = Arc<AppState>;
@@ -137,6 +139,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
         secrets: ChainSecretStore::new(stores),
         env,
         queue: sender,
+        metrics: Metrics::default(),
     });
     let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -154,6 +157,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
     if !pending.is_empty() {
         tracing::info!(count = pending.len(), "resuming queued events");
     }
+    app.metrics.resumed(pending.len());
     for id in pending {
         let _ = app.queue.send(id);
     }
@@ -218,6 +222,7 @@ pub fn router(app: App) -> Router {
             "/healthz",
             get(|| async { axum::Json(json!({"status": "ok"})) }),
         )
+        .route("/metrics", get(metrics))
         .route("/hooks/{alias}", post(webhook_event))
         .route(
             "/api/v1/custom-events/alias/{alias}",
@@ -227,7 +232,31 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/runs", get(list_runs))
         .route("/api/v1/runs/{id}", get(get_run))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response_with_state(
+            app.clone(),
+            count_too_large,
+        ))
         .with_state(app)
+}
+
+/// `GET /metrics`: Prometheus text format.
+async fn metrics(State(app): State<App>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        app.metrics.render(),
+    )
+        .into_response()
+}
+
+/// Counts the 413 answers the body limit makes before any handler runs.
+async fn count_too_large(State(app): State<App>, response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        app.metrics.rejected("too_large");
+    }
+    response
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -277,6 +306,11 @@ async fn reject(
     problems: Vec<String>,
     body: Bytes,
 ) -> Response {
+    app.metrics.rejected(if status == StatusCode::BAD_REQUEST {
+        "malformed_json"
+    } else {
+        "invalid"
+    });
     let store = app.store.clone();
     let reason = if problems.is_empty() {
         message.clone()
@@ -486,9 +520,11 @@ async fn commit(
     match result {
         Ok(inserted) => {
             if inserted.duplicate {
+                app.metrics.duplicate(alias);
                 tracing::info!(event_id = %inserted.id, alias, "repeated primary key acknowledged");
             } else {
                 tracing::info!(event_id = %inserted.id, alias, "event accepted");
+                app.metrics.accepted(alias);
                 let _ = app.queue.send(inserted.id.clone());
             }
             (
@@ -652,6 +688,7 @@ async fn worker(
         if let Err(e) = process(&app, &event_id).await {
             tracing::error!(event_id = %event_id, "event not processed: {e}");
         }
+        app.metrics.processed();
     }
 }
 
@@ -712,6 +749,12 @@ async fn process(app: &App, event_id: &str) -> Result<(), String> {
             finished_at: (trace.status != RunStatus::Waiting).then(chrono::Utc::now),
         };
         tracing::info!(event_id, run_id = %trace.run_id, workflow = %workflow.name, status = ?trace.status, "run stored");
+        let status = match trace.status {
+            RunStatus::Completed => "completed",
+            RunStatus::Failed => "failed",
+            RunStatus::Waiting => "waiting",
+        };
+        let durations: Vec<u64> = trace.steps.iter().map(|s| s.duration_ms).collect();
         let store = app.store.clone();
         let before = contact.clone();
         contact = tokio::task::spawn_blocking(move || {
@@ -724,6 +767,7 @@ async fn process(app: &App, event_id: &str) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
+        app.metrics.run(status, durations);
     }
     let db = app.db.clone();
     let id = event_id.to_string();

@@ -693,3 +693,46 @@ fn a_rejected_event_is_replayed_once_the_definition_is_fixed() {
     );
     assert_eq!(status, 401);
 }
+
+#[test]
+fn metrics_count_events_by_outcome_runs_steps_and_the_queue() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = webhook_server(&dir, &crm);
+    let event = order("ada@example.com", "s-1");
+    assert_eq!(server.post("/hooks/signup", &event).0, 202);
+    assert_eq!(server.post("/hooks/signup", &event).0, 202);
+    assert_eq!(
+        server.post("/hooks/signup", &json!({"signup_id": "s-2"})).0,
+        422
+    );
+    assert_eq!(server.request("POST", "/hooks/signup", &[], b"{").0, 400);
+    let big = vec![b' '; LIMIT + 1];
+    assert_eq!(server.request("POST", "/hooks/signup", &[], &big).0, 413);
+    let key = server.key("signups");
+    assert_eq!(server.runs(&key, 1).len(), 1);
+    // The worker marks the event processed just after storing its run.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let (status, text) = server
+            .try_request("GET", "/metrics", &[], b"")
+            .expect("metrics");
+        assert_eq!(status, 200);
+        if text.contains("hookboard_queue_depth 0") || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    for line in [
+        "hookboard_events_accepted_total{alias=\"signup\"} 1",
+        "hookboard_events_duplicate_total{alias=\"signup\"} 1",
+        "hookboard_events_rejected_total{reason=\"invalid\"} 1",
+        "hookboard_events_rejected_total{reason=\"malformed_json\"} 1",
+        "hookboard_events_rejected_total{reason=\"too_large\"} 1",
+        "hookboard_runs_total{status=\"completed\"} 1",
+        "hookboard_step_duration_seconds_count 4",
+        "hookboard_queue_depth 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
+    }
+}
