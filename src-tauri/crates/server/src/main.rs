@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use hookboard_server::keys::ServerDb;
 use hookboard_server::run::{RunRequest, exit_code, run};
 use hookboard_server::serve::{ServeConfig, serve};
@@ -13,8 +13,22 @@ use hookboard_server::serve::{ServeConfig, serve};
 #[derive(Parser)]
 #[command(name = "hookboard-server", version, about)]
 struct Cli {
+    /// Log line format on stderr; the level comes from HOOKBOARD_LOG (e.g. `info`, `debug`;
+    /// default `info` for serve, `warn` otherwise). Log lines carry event and run ids, never
+    /// secrets or payloads.
+    #[arg(long, global = true, env = "HOOKBOARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -105,13 +119,19 @@ enum KeysCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let default_level = match cli.command {
+        Command::Serve { .. } => "info",
+        _ => "warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HOOKBOARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HOOKBOARD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+        .with_env_filter(filter);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let runtime = match cli.command {
         Command::Serve { .. } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()

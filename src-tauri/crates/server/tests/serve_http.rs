@@ -128,6 +128,11 @@ impl Server {
     }
 
     fn start_with(bundle: &Path, db: &Path, workers: usize) -> Server {
+        Server::spawn(bundle, db, workers, Stdio::null(), &[])
+    }
+
+    /// Starts the server with its stderr going to `stderr` and extra arguments.
+    fn spawn(bundle: &Path, db: &Path, workers: usize, stderr: Stdio, extra: &[&str]) -> Server {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
         let child = Command::new(binary())
             .arg("serve")
@@ -141,7 +146,8 @@ impl Server {
             .env_remove("HOOKBOARD_SECRETS_FILE")
             .env("HOOKBOARD_SECRET_CRM", SECRET)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .args(extra)
+            .stderr(stderr)
             .spawn()
             .expect("spawn");
         let mut server = Server {
@@ -735,4 +741,49 @@ fn metrics_count_events_by_outcome_runs_steps_and_the_queue() {
     ] {
         assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
     }
+}
+
+#[test]
+fn json_logs_carry_event_and_run_ids_and_no_secret() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = bundle_file(dir.path(), &crm, true);
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let server = Server::spawn(
+        &bundle,
+        &dir.path().join("hookboard.db"),
+        2,
+        Stdio::from(log),
+        &["--log-format", "json"],
+    );
+    let (status, body) = server.post("/hooks/signup", &order("ada@example.com", "s-1"));
+    assert_eq!(status, 202, "{body}");
+    let event_id = body["event_id"].as_str().expect("event id").to_string();
+    let key = server.key("signups");
+    let runs = server.runs(&key, 1);
+    let run_id = runs[0]["id"].as_str().expect("run id").to_string();
+    assert_eq!(crm.calls().len(), 1);
+    drop(server);
+    let text = std::fs::read_to_string(&log_path).expect("log");
+    assert!(!text.contains(SECRET), "a secret in the log:\n{text}");
+    let lines: Vec<Value> = text
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("JSON log line"))
+        .collect();
+    let field = |line: &Value, name: &str| line["fields"][name].as_str().map(str::to_string);
+    assert!(
+        lines
+            .iter()
+            .any(|l| field(l, "event_id").as_deref() == Some(event_id.as_str())),
+        "no line with the event id:\n{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| field(l, "run_id").as_deref() == Some(run_id.as_str())
+                && field(l, "event_id").as_deref() == Some(event_id.as_str())),
+        "no line with the run and event ids:\n{text}"
+    );
 }
