@@ -7,3 +7,4 @@ pub mod keys;
 pub mod metrics;
 pub mod run;
 pub mod serve;
+pub mod signature;

@@ -537,14 +537,58 @@ async fn commit(
     }
 }
 
-async fn webhook_event(State(app): State<App>, Path(alias): Path<String>, body: Bytes) -> Response {
+async fn webhook_event(
+    State(app): State<App>,
+    Path(alias): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(definition) = definition(&app, &alias, EventContext::Webhook) else {
         return error(StatusCode::NOT_FOUND, format!("no webhook event `{alias}`"));
     };
+    if let Err(response) = check_signature(&app, &alias, &headers, &body) {
+        return response;
+    }
     match accept(&app, &definition, "webhook", body).await {
         Ok(accepted) => commit(&app, &alias, "webhook", accepted, true).await,
         Err(response) => response,
     }
+}
+
+/// Name of the secret that signs the webhooks of `alias`: `webhook <alias>`, so read from
+/// `HOOKBOARD_SECRET_WEBHOOK_<ALIAS>` or the secrets file. No secret: no signature required.
+pub fn signing_secret_name(alias: &str) -> String {
+    format!("webhook {alias}")
+}
+
+/// With a signing secret for this alias, the Standard Webhooks headers must verify (401 if not).
+#[allow(clippy::result_large_err)]
+fn check_signature(
+    app: &App,
+    alias: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), Response> {
+    use secrecy::ExposeSecret;
+    let secret = match app.secrets.get(&signing_secret_name(alias)) {
+        Ok(Some(secret)) => secret,
+        Ok(None) => return Ok(()),
+        Err(e) => return Err(internal(e)),
+    };
+    let key = crate::signature::key_of(secret.expose_secret());
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    crate::signature::verify(
+        &key,
+        header("webhook-id"),
+        header("webhook-timestamp"),
+        header("webhook-signature"),
+        body,
+        chrono::Utc::now().timestamp(),
+    )
+    .map_err(|reason| {
+        tracing::info!(alias, "webhook signature refused: {reason}");
+        error(StatusCode::UNAUTHORIZED, reason)
+    })
 }
 
 /// Checks `Authorization: ApiKey <key>`; returns the key's scope or the 401 response.

@@ -128,11 +128,18 @@ impl Server {
     }
 
     fn start_with(bundle: &Path, db: &Path, workers: usize) -> Server {
-        Server::spawn(bundle, db, workers, Stdio::null(), &[])
+        Server::spawn(bundle, db, workers, Stdio::null(), &[], &[])
     }
 
-    /// Starts the server with its stderr going to `stderr` and extra arguments.
-    fn spawn(bundle: &Path, db: &Path, workers: usize, stderr: Stdio, extra: &[&str]) -> Server {
+    /// Starts the server with its stderr going to `stderr`, extra arguments and variables.
+    fn spawn(
+        bundle: &Path,
+        db: &Path,
+        workers: usize,
+        stderr: Stdio,
+        extra: &[&str],
+        vars: &[(&str, &str)],
+    ) -> Server {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
         let child = Command::new(binary())
             .arg("serve")
@@ -147,6 +154,7 @@ impl Server {
             .env("HOOKBOARD_SECRET_CRM", SECRET)
             .stdout(Stdio::null())
             .args(extra)
+            .envs(vars.iter().copied())
             .stderr(stderr)
             .spawn()
             .expect("spawn");
@@ -756,6 +764,7 @@ fn json_logs_carry_event_and_run_ids_and_no_secret() {
         2,
         Stdio::from(log),
         &["--log-format", "json"],
+        &[],
     );
     let (status, body) = server.post("/hooks/signup", &order("ada@example.com", "s-1"));
     assert_eq!(status, 202, "{body}");
@@ -786,4 +795,63 @@ fn json_logs_carry_event_and_run_ids_and_no_secret() {
                 && field(l, "event_id").as_deref() == Some(event_id.as_str())),
         "no line with the run and event ids:\n{text}"
     );
+}
+
+#[test]
+fn signed_webhooks_need_a_valid_recent_signature() {
+    use base64::Engine as _;
+    use hookboard_server::signature::sign;
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = bundle_file(dir.path(), &crm, true);
+    let secret = format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(b"signing-key-1234")
+    );
+    let server = Server::spawn(
+        &bundle,
+        &dir.path().join("hookboard.db"),
+        2,
+        Stdio::null(),
+        &[],
+        &[("HOOKBOARD_SECRET_WEBHOOK_SIGNUP", &secret)],
+    );
+    let body = order("ada@example.com", "s-1").to_string();
+    let now = chrono::Utc::now().timestamp();
+    let post = |timestamp: i64, signature: &str| {
+        let timestamp = timestamp.to_string();
+        server
+            .request(
+                "POST",
+                "/hooks/signup",
+                &[
+                    ("webhook-id", "msg_1"),
+                    ("webhook-timestamp", &timestamp),
+                    ("webhook-signature", signature),
+                ],
+                body.as_bytes(),
+            )
+            .0
+    };
+    let good = |timestamp: i64| sign(b"signing-key-1234", "msg_1", timestamp, body.as_bytes());
+    let wrong = sign(b"another-key", "msg_1", now, body.as_bytes());
+    assert_eq!(post(now, &wrong), 401, "wrong signature");
+    assert_eq!(
+        post(now - 600, &good(now - 600)),
+        401,
+        "timestamp 10 minutes old"
+    );
+    assert_eq!(
+        server
+            .request("POST", "/hooks/signup", &[], body.as_bytes())
+            .0,
+        401
+    );
+    assert_eq!(
+        post(now, &format!("{wrong} {}", good(now))),
+        202,
+        "key rotation"
+    );
+    let key = server.key("signups");
+    assert_eq!(server.runs(&key, 1).len(), 1);
 }
