@@ -27,7 +27,18 @@ for tool in dbus-run-session dbus-send gnome-keyring-daemon; do
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookboard-keyring.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+# The app may start xdg-document-portal, which mounts a FUSE file system at
+# $XDG_RUNTIME_DIR/doc: unmount it before removing the directory. Cleanup never changes the
+# command's exit status.
+cleanup() {
+    local status=$?
+    if mountpoint -q "$tmp/runtime/doc" 2>/dev/null; then
+        fusermount -u "$tmp/runtime/doc" 2>/dev/null || umount -l "$tmp/runtime/doc" 2>/dev/null || true
+    fi
+    rm -rf "$tmp" 2>/dev/null || echo "with-keyring.sh: could not remove $tmp completely" >&2
+    exit "$status"
+}
+trap cleanup EXIT
 chmod 700 "$tmp"
 mkdir -m 700 "$tmp/runtime" "$tmp/data"
 export HOOKBOARD_KEYRING_TMP="$tmp"

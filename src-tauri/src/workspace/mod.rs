@@ -6,7 +6,6 @@
 //! Each Tauri command calls one function of [`Workspace`] (or of its [`Store`]).
 
 mod demo;
-mod import_tx;
 mod settings;
 
 use std::path::{Path, PathBuf};
@@ -173,7 +172,7 @@ impl Workspace {
     /// adds a few demo contacts in the groups [`DEMO_GROUPS`].
     pub fn seed_demo(&self) -> Result<()> {
         let (bundle, _) = validate::import_bundle(DEMO_BUNDLE, self.validation_options())?;
-        import_tx::write_bundle(&self.store, &bundle)?;
+        self.store.import_bundle(&bundle)?;
         demo::add_contacts(&self.store)
     }
 
@@ -368,7 +367,7 @@ impl Workspace {
         secrets: Option<&dyn SecretStore>,
     ) -> Result<ImportReport> {
         let (bundle, issues) = validate::import_bundle(text, self.validation_options())?;
-        import_tx::write_bundle(&self.store, &bundle)?;
+        self.store.import_bundle(&bundle)?;
         let mut connectors_needing_secret = Vec::new();
         for connector in &bundle.connectors {
             // The import is committed by now: a keyring that fails to answer means the secret

@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+mod bundle;
 mod codec;
 mod contacts;
 mod error;

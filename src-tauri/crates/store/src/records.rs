@@ -2,7 +2,7 @@
 //! document per row, keyed by name (alias for event definitions).
 
 use hookboard_engine::model::{Connector, ConnectorAuth, Environment, EventDefinition};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::Store;
 use crate::codec::{format_time, from_json, now, tag, to_json};
@@ -83,22 +83,7 @@ impl Store {
     /// Creates or replaces the connector with this name. Only the name, the auth type and its
     /// public settings are stored; the store has no place for a secret.
     pub fn upsert_connector(&self, connector: &Connector) -> Result<()> {
-        check_name("connector name", &connector.name)?;
-        self.with_conn(|conn| {
-            conn.prepare_cached(
-                "INSERT INTO connectors (name, auth_type, definition, updated_at)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (name) DO UPDATE SET auth_type = excluded.auth_type,
-                     definition = excluded.definition, updated_at = excluded.updated_at",
-            )?
-            .execute(params![
-                connector.name,
-                auth_type(&connector.auth),
-                to_json(connector, "connector")?,
-                format_time(now()),
-            ])?;
-            Ok(())
-        })
+        self.with_conn(|conn| upsert_connector_on(conn, connector))
     }
 
     /// The connector named `name`.
@@ -118,22 +103,7 @@ impl Store {
 
     /// Creates or replaces the reception event definition with this alias.
     pub fn upsert_event_definition(&self, definition: &EventDefinition) -> Result<()> {
-        check_name("event alias", &definition.alias)?;
-        self.with_conn(|conn| {
-            conn.prepare_cached(
-                "INSERT INTO event_definitions (alias, context, definition, updated_at)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (alias) DO UPDATE SET context = excluded.context,
-                     definition = excluded.definition, updated_at = excluded.updated_at",
-            )?
-            .execute(params![
-                definition.alias,
-                tag(&definition.context, "event context")?,
-                to_json(definition, "event definition")?,
-                format_time(now()),
-            ])?;
-            Ok(())
-        })
+        self.with_conn(|conn| upsert_event_definition_on(conn, definition))
     }
 
     /// The reception event definition with alias `alias`.
@@ -153,20 +123,7 @@ impl Store {
 
     /// Creates or replaces the environment with this name.
     pub fn upsert_environment(&self, environment: &Environment) -> Result<()> {
-        check_name("environment name", &environment.name)?;
-        self.with_conn(|conn| {
-            conn.prepare_cached(
-                "INSERT INTO environments (name, variables, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (name) DO UPDATE SET variables = excluded.variables,
-                     updated_at = excluded.updated_at",
-            )?
-            .execute(params![
-                environment.name,
-                to_json(&environment.variables, "environment")?,
-                format_time(now()),
-            ])?;
-            Ok(())
-        })
+        self.with_conn(|conn| upsert_environment_on(conn, environment))
     }
 
     /// The environment named `name`.
@@ -201,4 +158,59 @@ impl Store {
     pub fn delete_environment(&self, name: &str) -> Result<()> {
         self.delete_doc(&ENVIRONMENTS, name)
     }
+}
+
+/// Writes one Connector on `conn` (inside or outside a transaction).
+pub(crate) fn upsert_connector_on(conn: &Connection, connector: &Connector) -> Result<()> {
+    check_name("connector name", &connector.name)?;
+    conn.prepare_cached(
+        "INSERT INTO connectors (name, auth_type, definition, updated_at)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (name) DO UPDATE SET auth_type = excluded.auth_type,
+                 definition = excluded.definition, updated_at = excluded.updated_at",
+    )?
+    .execute(params![
+        connector.name,
+        auth_type(&connector.auth),
+        to_json(connector, "connector")?,
+        format_time(now()),
+    ])?;
+    Ok(())
+}
+
+/// Writes one EventDefinition on `conn` (inside or outside a transaction).
+pub(crate) fn upsert_event_definition_on(
+    conn: &Connection,
+    definition: &EventDefinition,
+) -> Result<()> {
+    check_name("event alias", &definition.alias)?;
+    conn.prepare_cached(
+        "INSERT INTO event_definitions (alias, context, definition, updated_at)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (alias) DO UPDATE SET context = excluded.context,
+                 definition = excluded.definition, updated_at = excluded.updated_at",
+    )?
+    .execute(params![
+        definition.alias,
+        tag(&definition.context, "event context")?,
+        to_json(definition, "event definition")?,
+        format_time(now()),
+    ])?;
+    Ok(())
+}
+
+/// Writes one Environment on `conn` (inside or outside a transaction).
+pub(crate) fn upsert_environment_on(conn: &Connection, environment: &Environment) -> Result<()> {
+    check_name("environment name", &environment.name)?;
+    conn.prepare_cached(
+        "INSERT INTO environments (name, variables, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET variables = excluded.variables,
+                 updated_at = excluded.updated_at",
+    )?
+    .execute(params![
+        environment.name,
+        to_json(&environment.variables, "environment")?,
+        format_time(now()),
+    ])?;
+    Ok(())
 }

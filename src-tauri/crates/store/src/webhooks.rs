@@ -44,6 +44,22 @@ fn insert(conn: &Connection, webhook: &Webhook) -> Result<()> {
     Ok(())
 }
 
+/// Creates the webhook, or replaces the active one with the same name, on `conn` (which
+/// should be inside a transaction).
+pub(crate) fn upsert_on(conn: &Connection, webhook: &Webhook) -> Result<()> {
+    check_name("webhook name", &webhook.name)?;
+    match active_id(conn, &webhook.name)? {
+        Some(id) => {
+            conn.prepare_cached(
+                "UPDATE webhooks SET definition = ?2, updated_at = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id, to_json(webhook, WHAT)?, format_time(now())])?;
+            Ok(())
+        }
+        None => insert(conn, webhook),
+    }
+}
+
 impl Store {
     /// Creates a webhook; fails if an active webhook already has its name.
     pub fn create_webhook(&self, webhook: &Webhook) -> Result<()> {
@@ -58,21 +74,7 @@ impl Store {
 
     /// Creates the webhook, or replaces the active one with the same name.
     pub fn upsert_webhook(&self, webhook: &Webhook) -> Result<()> {
-        check_name("webhook name", &webhook.name)?;
-        self.with_tx(|tx| match active_id(tx, &webhook.name)? {
-            Some(id) => {
-                tx.prepare_cached(
-                    "UPDATE webhooks SET definition = ?2, updated_at = ?3 WHERE id = ?1",
-                )?
-                .execute(params![
-                    id,
-                    to_json(webhook, WHAT)?,
-                    format_time(now())
-                ])?;
-                Ok(())
-            }
-            None => insert(tx, webhook),
-        })
+        self.with_tx(|tx| upsert_on(tx, webhook))
     }
 
     /// The active webhook named `name`.

@@ -122,31 +122,34 @@ fn load(conn: &Connection, name: &str, number: Option<u32>) -> Result<Workflow> 
     Ok(workflow)
 }
 
+/// Saves a workflow as a new revision on `conn` (which should be inside a transaction),
+/// creating the workflow when it is new.
+pub(crate) fn save_on(conn: &Connection, workflow: &Workflow) -> Result<RevisionInfo> {
+    check_name("workflow name", &workflow.name)?;
+    let existing: Option<String> = conn
+        .prepare_cached("SELECT id FROM workflows WHERE name = ?1")?
+        .query_row([&workflow.name], |row| row.get(0))
+        .optional()?;
+    let id = match existing {
+        Some(id) => id,
+        None => {
+            let id = new_id();
+            let at = format_time(now());
+            conn.prepare_cached(
+                "INSERT INTO workflows (id, name, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+            )?
+            .execute(params![id, workflow.name, at])?;
+            id
+        }
+    };
+    append_revision(conn, &id, workflow)
+}
+
 impl Store {
     /// Saves `workflow` under its name: creates the workflow on first save, and appends a new
     /// revision on every save. Returns the revision written.
     pub fn save_workflow(&self, workflow: &Workflow) -> Result<RevisionInfo> {
-        check_name("workflow name", &workflow.name)?;
-        self.with_tx(|tx| {
-            let existing: Option<String> = tx
-                .prepare_cached("SELECT id FROM workflows WHERE name = ?1")?
-                .query_row([&workflow.name], |row| row.get(0))
-                .optional()?;
-            let id = match existing {
-                Some(id) => id,
-                None => {
-                    let id = new_id();
-                    let at = format_time(now());
-                    tx.prepare_cached(
-                        "INSERT INTO workflows (id, name, created_at, updated_at)
-                         VALUES (?1, ?2, ?3, ?3)",
-                    )?
-                    .execute(params![id, workflow.name, at])?;
-                    id
-                }
-            };
-            append_revision(tx, &id, workflow)
-        })
+        self.with_tx(|tx| save_on(tx, workflow))
     }
 
     /// The current (latest) revision of the workflow named `name`.
