@@ -81,6 +81,22 @@ pub struct AppState {
     env: std::collections::BTreeMap<String, String>,
     queue: mpsc::UnboundedSender<String>,
     metrics: Metrics,
+    contact_turns: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl AppState {
+    /// The lock that makes runs of one contact take turns. Locks nobody holds or waits for
+    /// are dropped from the map as it grows.
+    fn contact_turn(&self, contact_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut turns = self
+            .contact_turns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if turns.len() > 1024 {
+            turns.retain(|_, turn| Arc::strong_count(turn) > 1);
+        }
+        turns.entry(contact_id.to_string()).or_default().clone()
+    }
 }
 
 type App = Arc<AppState>;
@@ -140,6 +156,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
         env,
         queue: sender,
         metrics: Metrics::default(),
+        contact_turns: Default::default(),
     });
     let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -741,18 +758,25 @@ async fn worker(
 async fn process(app: &App, event_id: &str) -> Result<(), String> {
     let store = app.store.clone();
     let id = event_id.to_string();
-    let (stored, contact) = tokio::task::spawn_blocking(move || {
-        let stored = store.get_event(&id)?;
-        let contact = match &stored.contact_id {
-            Some(contact_id) => store.get_contact(contact_id)?,
-            None => Contact::default(),
-        };
-        Ok::<_, StoreError>((stored, contact))
+    let stored = tokio::task::spawn_blocking(move || store.get_event(&id))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    // Runs of one contact take turns, so that each starts from the contact as the previous
+    // one left it and no change is overwritten.
+    let turn = match &stored.contact_id {
+        Some(contact_id) => Some(app.contact_turn(contact_id).lock_owned().await),
+        None => None,
+    };
+    let store = app.store.clone();
+    let contact_id = stored.contact_id.clone();
+    let mut contact = tokio::task::spawn_blocking(move || match contact_id {
+        Some(contact_id) => store.get_contact(&contact_id),
+        None => Ok(Contact::default()),
     })
     .await
     .map_err(|e| e.to_string())?
     .map_err(|e| e.to_string())?;
-    let mut contact = contact;
     let workflows = app.bundle.workflows.iter().filter(|w| {
         w.nodes.iter().any(|n| {
             n.kind == hookboard_engine::catalogue::kinds::TRIGGER_EVENT
@@ -813,6 +837,7 @@ async fn process(app: &App, event_id: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
         app.metrics.run(status, durations);
     }
+    drop(turn);
     let db = app.db.clone();
     let id = event_id.to_string();
     tokio::task::spawn_blocking(move || db.mark_processed(&id))

@@ -855,3 +855,53 @@ fn signed_webhooks_need_a_valid_recent_signature() {
     let key = server.key("signups");
     assert_eq!(server.runs(&key, 1).len(), 1);
 }
+
+#[test]
+fn runs_of_one_contact_take_turns_and_keep_each_others_changes() {
+    let crm = Crm::start_slow(300);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut bundle = demo();
+    bundle["environments"][0]["variables"]["base_url"] = json!(format!("http://{}", crm.addr));
+    let welcome = bundle["workflows"][0].clone();
+    let definition = bundle["event_definitions"][0].clone();
+    let mut workflows = Vec::new();
+    let mut definitions = Vec::new();
+    for alias in ["a", "b"] {
+        let mut d = definition.clone();
+        d["alias"] = json!(alias);
+        d["context"] = json!("webhook");
+        definitions.push(d);
+        let mut w = welcome.clone();
+        w["name"] = json!(format!("mark_{alias}"));
+        for node in w["nodes"].as_array_mut().expect("nodes") {
+            if node["id"] == "signup" {
+                node["params"]["alias"] = json!(alias);
+            }
+            if node["id"] == "synced" {
+                node["params"]["mappings"] =
+                    json!([{"field": format!("custom.{alias}"), "value": "done"}]);
+            }
+        }
+        workflows.push(w);
+    }
+    bundle["event_definitions"] = json!(definitions);
+    bundle["workflows"] = json!(workflows);
+    bundle["api_key_scopes"] = json!([]);
+    let path = dir.path().join("bundle.json");
+    std::fs::write(&path, bundle.to_string()).expect("write");
+    let db = dir.path().join("hookboard.db");
+    let server = Server::start_with(&path, &db, 4);
+    let event = json!({"email": "ada@example.com", "signup_id": "s-1"});
+    assert_eq!(server.post("/hooks/a", &event).0, 202);
+    assert_eq!(server.post("/hooks/b", &event).0, 202);
+    let key = server.key("any");
+    assert_eq!(server.runs(&key, 2).len(), 2);
+    std::thread::sleep(Duration::from_millis(200));
+    let contact = Store::open(&db)
+        .expect("store")
+        .find_contact_by_email("ada@example.com")
+        .expect("find")
+        .expect("contact");
+    assert_eq!(contact.custom.get("a"), Some(&json!("done")), "{contact:?}");
+    assert_eq!(contact.custom.get("b"), Some(&json!("done")), "{contact:?}");
+}
