@@ -1,5 +1,5 @@
 import { Handle, type NodeProps, Position, useUpdateNodeInternals } from "@xyflow/react";
-import { memo, useEffect, useMemo } from "react";
+import { memo, useEffect, useMemo, useRef } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { INPUT_HANDLE, portsOf, type StepNode } from "../graph";
 import { useEditor } from "../store";
@@ -20,7 +20,15 @@ export const StepNodeView = memo(function StepNodeView({ id, data, selected }: N
   const updateInternals = useUpdateNodeInternals();
   const ports = useMemo(() => (spec ? portsOf(spec, data.params) : []), [spec, data.params]);
   const portKey = ports.map((p) => p.name).join("\u0000");
-  useEffect(() => updateInternals(id), [id, portKey, updateInternals]);
+  // React Flow measures a node's handles when it mounts; it must only be told again when the
+  // ports change afterwards (a Response switch path added or renamed). Telling it on mount too
+  // made opening a 1,000-node workflow re-measure the whole graph once per node.
+  const mountedPorts = useRef(portKey);
+  useEffect(() => {
+    if (mountedPorts.current === portKey) return;
+    mountedPorts.current = portKey;
+    updateInternals(id);
+  }, [id, portKey, updateInternals]);
 
   const errors = issues.filter((i) => i.severity === "error").length;
   const warnings = issues.length - errors;

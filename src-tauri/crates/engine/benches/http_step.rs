@@ -105,7 +105,7 @@ fn bench(c: &mut Criterion) {
     );
 
     c.bench_function("render typical JSON body", |b| {
-        b.iter(|| ex.render_json(BODY_TEMPLATE, &ctx).expect("renders"))
+        b.iter(|| ex.render_json_text(BODY_TEMPLATE, &ctx).expect("renders"))
     });
 
     let url = format!("http://{addr}/orders");

@@ -463,9 +463,13 @@ pub fn catalogue() -> Vec<NodeTypeSpec> {
     ]
 }
 
-/// The declaration of one node type, if the kind is known.
-pub fn node_type(kind: &str) -> Option<NodeTypeSpec> {
-    catalogue().into_iter().find(|spec| spec.kind == kind)
+/// The declaration of one node type, if the kind is known. The catalogue is built once.
+pub fn node_type(kind: &str) -> Option<&'static NodeTypeSpec> {
+    static CATALOGUE: std::sync::OnceLock<Vec<NodeTypeSpec>> = std::sync::OnceLock::new();
+    CATALOGUE
+        .get_or_init(catalogue)
+        .iter()
+        .find(|spec| spec.kind == kind)
 }
 
 /// Parses a duration such as `500ms`, `30s`, `5m`, `2h`, `1d` into milliseconds.

@@ -140,7 +140,11 @@ impl Expressions {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // A template's name is `<escape prefix>:<source>`: the loader hands the source back and
         // minijinja keeps every compiled template, so a template is parsed once, not per render.
-        env.set_loader(|name| Ok(name.split_once(':').map(|(_, source)| source.to_string())));
+        env.set_loader(|name| match name.split_once(':') {
+            Some(("json", source)) => compile_json_template(source).map(Some),
+            Some((_, source)) => Ok(Some(source.to_string())),
+            None => Ok(None),
+        });
         env.set_keep_trailing_newline(true);
         env.set_auto_escape_callback(|name| match name {
             name if name.starts_with("url:") => AutoEscape::Custom("url"),
@@ -172,6 +176,10 @@ impl Expressions {
             )
         });
         env.add_filter("date", date_filter);
+        env.add_filter("json_inner", |text: String| {
+            let quoted = Value::String(text).to_string();
+            quoted[1..quoted.len() - 1].to_string()
+        });
         env.add_filter(
             "typed_json",
             |value: JinjaValue| -> Result<String, minijinja::Error> {
@@ -211,39 +219,22 @@ impl Expressions {
         Ok(rendered)
     }
 
-    /// Renders a JSON body template: parses it as JSON, then renders every string (keys and
-    /// values). A string that is exactly one `${…}` keeps the value's JSON type.
-    pub fn render_json(&self, template: &str, ctx: &JinjaValue) -> Result<Value, ExprError> {
-        let skeleton: Value = serde_json::from_str(template).map_err(|e| {
-            ExprError::new(format!(
-                "the JSON body is not valid JSON at line {} column {}: {}; put expressions inside strings, e.g. \"${{event.total}}\"",
-                e.line(),
-                e.column(),
-                e
-            ))
-        })?;
-        self.render_json_value(&skeleton, ctx)
+    /// Renders a JSON body template to JSON text. The template is parsed as JSON once and
+    /// compiled into one template in which every string (key or value) is rendered on its own
+    /// and JSON-escaped, so the output is always JSON with the template's structure. A string
+    /// that is exactly one `${…}` keeps the value's JSON type.
+    pub fn render_json_text(&self, template: &str, ctx: &JinjaValue) -> Result<String, ExprError> {
+        let compiled = self.cached("json:", template)?;
+        compiled
+            .render(ctx)
+            .map_err(|e| to_expr_error(&e, compiled.source()))
     }
 
-    fn render_json_value(&self, value: &Value, ctx: &JinjaValue) -> Result<Value, ExprError> {
-        Ok(match value {
-            Value::String(s) => self.eval_value(s, ctx)?,
-            Value::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|item| self.render_json_value(item, ctx))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Value::Object(map) => {
-                let mut out = serde_json::Map::new();
-                for (key, item) in map {
-                    let key = self.render(key, ctx, Escape::Plain)?;
-                    out.insert(key, self.render_json_value(item, ctx)?);
-                }
-                Value::Object(out)
-            }
-            other => other.clone(),
-        })
+    /// Renders a JSON body template ([`Expressions::render_json_text`]) to a value.
+    pub fn render_json(&self, template: &str, ctx: &JinjaValue) -> Result<Value, ExprError> {
+        let text = self.render_json_text(template, ctx)?;
+        serde_json::from_str(&text)
+            .map_err(|e| ExprError::new(format!("the rendered JSON body is not JSON: {e}")))
     }
 
     /// Evaluates a template to a JSON value: exactly one `${…}` keeps the value's type,
@@ -251,18 +242,10 @@ impl Expressions {
     pub fn eval_value(&self, template: &str, ctx: &JinjaValue) -> Result<Value, ExprError> {
         if let Some(inner) = single_expression(template) {
             let source = format!("${{ ({inner}) | typed_json }}");
-            let json = self.cached("val:", &source)?.render(ctx).map_err(|e| {
-                let err = to_expr_error(&e, &source);
-                if err.variable.as_deref() == Some("typed_json") {
-                    let name = inner.trim().to_string();
-                    ExprError {
-                        message: format!("unknown variable `{name}`"),
-                        variable: Some(name),
-                    }
-                } else {
-                    err
-                }
-            })?;
+            let json = self
+                .cached("val:", &source)?
+                .render(ctx)
+                .map_err(|e| to_expr_error(&e, &source))?;
             return serde_json::from_str(&json)
                 .map_err(|e| ExprError::new(format!("cannot convert `{inner}` to JSON: {e}")));
         }
@@ -302,6 +285,67 @@ impl Expressions {
             .compile_expression(&source)
             .map(|_| ())
             .map_err(|e| to_expr_error(&e, &source))
+    }
+}
+
+/// Compiles a JSON body template into one minijinja template (see
+/// [`Expressions::render_json_text`]); invalid JSON is an error naming line and column.
+fn compile_json_template(template: &str) -> Result<String, minijinja::Error> {
+    let skeleton: Value = serde_json::from_str(template).map_err(|e| {
+        minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "the JSON body is not valid JSON at line {} column {}: {e}; put expressions inside strings, e.g. \"${{event.total}}\"",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    let mut out = String::with_capacity(template.len() * 2);
+    compile_json_value(&skeleton, &mut out);
+    Ok(out)
+}
+
+fn compile_json_value(value: &Value, out: &mut String) {
+    match value {
+        Value::String(s) => compile_json_string(s, true, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                compile_json_value(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                compile_json_string(key, false, out);
+                out.push(':');
+                compile_json_value(item, out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// A JSON string of the body: literal text as a JSON string literal; exactly one expression
+/// as a typed JSON value (unless it is a key); anything else rendered, then JSON-escaped.
+fn compile_json_string(text: &str, typed: bool, out: &mut String) {
+    if !text.contains("${") {
+        out.push_str(&Value::String(text.to_string()).to_string());
+    } else if let Some(inner) = single_expression(text).filter(|_| typed) {
+        out.push_str(&format!("${{ ({inner}) | typed_json }}"));
+    } else {
+        out.push_str(&format!(
+            "\"${{% filter json_inner %}}{text}${{% endfilter %}}\""
+        ));
     }
 }
 
@@ -439,6 +483,22 @@ fn to_expr_error(err: &minijinja::Error, source: &str) -> ExprError {
         })
         .and_then(|range| source.get(range))
         .map(|s| s.trim().to_string());
+    // An undefined value reaching `typed_json` is reported at the filter: name the expression
+    // it wraps (`${ (event.x) | typed_json }`) instead.
+    let snippet = match (snippet, err.range()) {
+        (Some(s), Some(range)) if s == "typed_json" => source
+            .get(..range.start)
+            .and_then(|before| before.rfind("${ (").map(|at| &before[at + 4..]))
+            .map(|inner| {
+                inner
+                    .trim_end()
+                    .trim_end_matches('|')
+                    .trim_end()
+                    .trim_end_matches(')')
+                    .to_string()
+            }),
+        (snippet, _) => snippet,
+    };
     match err.kind() {
         ErrorKind::UndefinedError => {
             let variable = snippet

@@ -618,18 +618,16 @@ impl Engine {
         let (body, default_type) = match webhook.body.kind {
             BodyKind::None => (None, None),
             BodyKind::Json => {
-                let value = self
+                let text = self
                     .expressions
-                    .render_json(&webhook.body.template, &ctx)
+                    .render_json_text(&webhook.body.template, &ctx)
                     .map_err(|e| {
                         step_error(
                             "template",
                             format!("webhook `{}`, body: {}", webhook.name, e.message),
                         )
                     })?;
-                let bytes = serde_json::to_vec(&value).map_err(|e| {
-                    step_error("template", format!("webhook `{}`, body: {e}", webhook.name))
-                })?;
+                let bytes = text.into_bytes();
                 (Some(bytes), Some("application/json"))
             }
             BodyKind::Xml => (

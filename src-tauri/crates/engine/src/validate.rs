@@ -505,7 +505,7 @@ fn validate_workflow_into(
     ex: &Expressions,
     issues: &mut Vec<Issue>,
 ) {
-    let mut specs: HashMap<&str, NodeTypeSpec> = HashMap::new();
+    let mut specs: HashMap<&str, &NodeTypeSpec> = HashMap::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
     for (i, node) in workflow.nodes.iter().enumerate() {
         let node_path = join(path, &format!("nodes[{i}]"));
@@ -536,7 +536,7 @@ fn validate_workflow_into(
             ));
             continue;
         };
-        validate_params(node, &spec, &node_path, bundle, options, ex, issues);
+        validate_params(node, spec, &node_path, bundle, options, ex, issues);
         specs.insert(node.id.as_str(), spec);
     }
 
@@ -619,7 +619,7 @@ fn validate_workflow_into(
         .filter(|n| {
             specs
                 .get(n.id.as_str())
-                .is_some_and(NodeTypeSpec::is_trigger)
+                .is_some_and(|spec| spec.is_trigger())
         })
         .map(|n| n.id.as_str())
         .collect();
