@@ -126,6 +126,29 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    // The engine's HTTP client alone (no rendering, no trace): tells the client's share of
+    // the step's overhead from the runner's.
+    let client = hookboard_engine::http::HttpClient::new(HttpPolicy::default()).expect("client");
+    let request = hookboard_engine::http::OutboundRequest {
+        method: HttpMethod::Post,
+        url: url::Url::parse(&url).expect("url"),
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: Some(rendered_bytes.clone()),
+    };
+    let once = RetryPolicy {
+        max_attempts: 1,
+        ..RetryPolicy::default()
+    };
+    c.bench_function("engine HttpClient::send only", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let response = client
+                .send(&request, std::time::Duration::from_secs(5), &once)
+                .await
+                .expect("sends");
+            assert_eq!(response.status, 200);
+        })
+    });
+
     let webhook = Webhook {
         name: "ORDERS".into(),
         description: String::new(),
