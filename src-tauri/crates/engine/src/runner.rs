@@ -280,7 +280,7 @@ impl Engine {
                     return s;
                 }
                 let outcome = self
-                    .send_webhook(bundle, &webhook, scope, secrets, options.trace_body_limit)
+                    .send_webhook(bundle, &webhook, &ctx, secrets, options.trace_body_limit)
                     .await;
                 let error_wired = workflow
                     .edges
@@ -427,13 +427,14 @@ impl Engine {
         s
     }
 
-    /// Renders and sends one webhook with the given scope, parses the response and returns
-    /// the traced step. This is what an HTTP request node and "Send test" both do.
+    /// Renders and sends one webhook with a template context ([`Scope::to_context`], built once
+    /// per step), parses the response and returns the traced step. This is what an HTTP request
+    /// node and "Send test" both do.
     pub async fn send_webhook(
         &self,
         bundle: &Bundle,
         webhook: &Webhook,
-        scope: &Scope,
+        ctx: &minijinja::Value,
         secrets: &dyn SecretStore,
         trace_body_limit: usize,
     ) -> HttpOutcome {
@@ -459,7 +460,7 @@ impl Engine {
             outcome.routable_error = routable;
             outcome
         };
-        let mut request = match self.render_request(webhook, scope) {
+        let mut request = match self.render_request(webhook, ctx) {
             Ok(r) => r,
             Err(e) => return fail(outcome, e, false),
         };
@@ -564,23 +565,20 @@ impl Engine {
         outcome
     }
 
-    /// Renders a webhook's URL, query, headers and body for the given scope, without
+    /// Renders a webhook's URL, query, headers and body with a template context, without
     /// authentication. The URL rule (HTTPS, loopback) is checked here.
     pub fn render_request(
         &self,
         webhook: &Webhook,
-        scope: &Scope,
+        ctx: &minijinja::Value,
     ) -> Result<OutboundRequest, StepError> {
-        let ctx = scope.to_context();
         let render = |what: &str, template: &str, escape: Escape| {
-            self.expressions
-                .render(template, &ctx, escape)
-                .map_err(|e| {
-                    step_error(
-                        "template",
-                        format!("webhook `{}`, {what}: {}", webhook.name, e.message),
-                    )
-                })
+            self.expressions.render(template, ctx, escape).map_err(|e| {
+                step_error(
+                    "template",
+                    format!("webhook `{}`, {what}: {}", webhook.name, e.message),
+                )
+            })
         };
         let url_text = render("url", &webhook.url, Escape::Url)?;
         let mut url = url::Url::parse(&url_text).map_err(|e| {
@@ -620,7 +618,7 @@ impl Engine {
             BodyKind::Json => {
                 let text = self
                     .expressions
-                    .render_json_text(&webhook.body.template, &ctx)
+                    .render_json_text(&webhook.body.template, ctx)
                     .map_err(|e| {
                         step_error(
                             "template",
