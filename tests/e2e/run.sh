@@ -63,40 +63,10 @@ app="${CARGO_TARGET_DIR:-$repo/target}/debug/hookboard"
 [ -x "$app" ] || { echo "e2e: $app was not built" >&2; exit 1; }
 export HOOKBOARD_E2E_APP="$app"
 
-if [ ! -d "$here/node_modules" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
-    echo "e2e: installing the WebDriver client (npm ci)" >&2
-    # No install scripts: webdriverio's optional browser-driver downloaders are not needed.
-    npm --prefix "$here" ci --ignore-scripts --no-audit --no-fund >&2
-fi
-
-# A display nobody uses: no lock file and no socket.
-display=""
-for n in $(seq 99 199); do
-    if [ ! -e "/tmp/.X$n-lock" ] && [ ! -e "/tmp/.X11-unix/X$n" ]; then
-        display=$n
-        break
-    fi
-done
-[ -n "$display" ] || { echo "e2e: no free X display between :99 and :199" >&2; exit 1; }
-
-xvfb_pid=""
-cleanup() {
-    if [ -n "$xvfb_pid" ] && kill -0 "$xvfb_pid" 2>/dev/null; then
-        kill "$xvfb_pid" 2>/dev/null || true
-        wait "$xvfb_pid" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT INT TERM
-
-Xvfb ":$display" -screen 0 1400x900x24 -nolisten tcp >"${TMPDIR:-/tmp}/hookboard-e2e-xvfb.log" 2>&1 &
-xvfb_pid=$!
-for _ in $(seq 50); do
-    [ -e "/tmp/.X11-unix/X$display" ] && break
-    kill -0 "$xvfb_pid" 2>/dev/null || { echo "e2e: Xvfb failed to start" >&2; exit 1; }
-    sleep 0.1
-done
-export DISPLAY=":$display"
-echo "e2e: Xvfb on $DISPLAY" >&2
+# shellcheck source=tests/e2e/lib/xvfb.sh
+source "$here/lib/xvfb.sh"
+e2e_install_client e2e "$here"
+e2e_start_xvfb e2e
 
 stories=()
 for file in "$here"/stories/*.test.js; do

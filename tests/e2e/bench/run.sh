@@ -41,38 +41,10 @@ if [ ! -x "$app" ]; then
 fi
 export HOOKBOARD_E2E_APP="$app"
 
-if [ ! -d "$e2e/node_modules" ] || [ "$e2e/package-lock.json" -nt "$e2e/node_modules/.package-lock.json" ]; then
-    echo "bench: installing the WebDriver client (npm ci)" >&2
-    npm --prefix "$e2e" ci --ignore-scripts --no-audit --no-fund >&2
-fi
-
-display=""
-for n in $(seq 99 199); do
-    if [ ! -e "/tmp/.X$n-lock" ] && [ ! -e "/tmp/.X11-unix/X$n" ]; then
-        display=$n
-        break
-    fi
-done
-[ -n "$display" ] || { echo "bench: no free X display between :99 and :199" >&2; exit 1; }
-
-xvfb_pid=""
-cleanup() {
-    if [ -n "$xvfb_pid" ] && kill -0 "$xvfb_pid" 2>/dev/null; then
-        kill "$xvfb_pid" 2>/dev/null || true
-        wait "$xvfb_pid" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT INT TERM
-
-Xvfb ":$display" -screen 0 1400x900x24 -nolisten tcp >"${TMPDIR:-/tmp}/hookboard-bench-xvfb.log" 2>&1 &
-xvfb_pid=$!
-for _ in $(seq 50); do
-    [ -e "/tmp/.X11-unix/X$display" ] && break
-    kill -0 "$xvfb_pid" 2>/dev/null || { echo "bench: Xvfb failed to start" >&2; exit 1; }
-    sleep 0.1
-done
-export DISPLAY=":$display"
-echo "bench: Xvfb on $DISPLAY, app $app" >&2
+# shellcheck source=tests/e2e/lib/xvfb.sh
+source "$e2e/lib/xvfb.sh"
+e2e_install_client bench "$e2e"
+e2e_start_xvfb bench
 
 # canvas.mjs writes its own exit status to a file: with-keyring.sh's may differ for reasons of
 # its own (its clean-up), and this is a measurement.
