@@ -1,12 +1,12 @@
 //! The server's own SQLite tables in the store's database file: API keys (stored as SHA-256
 //! hashes) and the record of which received events the workers have finished.
 //!
-//! The store crate has no tables for these yet; they are created with `IF NOT EXISTS` on a
-//! second connection to the same file (WAL mode, so both connections can work side by side).
+//! The tables belong to the store's schema (migration `0003_server_tables.sql`); this is a
+//! second connection to the same file (WAL mode, so both connections work side by side) for
+//! the small queries of the request and worker paths.
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
@@ -15,18 +15,27 @@ use subtle::ConstantTimeEq;
 /// Prefix of every key this server creates (helps spotting a leaked key).
 pub const KEY_PREFIX: &str = "hbk_";
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS hb_server_api_keys (
-    id          TEXT PRIMARY KEY NOT NULL,
-    scope       TEXT NOT NULL,
-    key_hash    BLOB NOT NULL,
-    created_at  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS hb_server_processed (
-    event_id      TEXT PRIMARY KEY NOT NULL,
-    processed_at  TEXT NOT NULL
-);
-";
+/// Why the server's tables cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerDbError {
+    /// SQLite failed.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    /// The file has not been brought to the store's schema (open it with the store first).
+    #[error(
+        "the database has no server tables (schema version {found}, {needed} needed); \
+         open it with the store first"
+    )]
+    Schema {
+        /// Schema version found in the file.
+        found: usize,
+        /// The version that has the server's tables.
+        needed: usize,
+    },
+}
+
+/// First store schema version with the server's tables.
+pub const SERVER_SCHEMA_VERSION: usize = 3;
 
 /// A connection to the server-owned tables.
 pub struct ServerDb {
@@ -53,14 +62,21 @@ fn hash(key: &str) -> Vec<u8> {
 }
 
 impl ServerDb {
-    /// Opens the database file (created if missing) and creates the server's tables.
-    /// Open the [`hookboard_store::Store`] first so that the file has its schema and WAL mode.
-    pub fn open(path: &Path) -> rusqlite::Result<ServerDb> {
+    /// Opens a second connection to a database file that [`hookboard_store::Store::open`] has
+    /// brought to the current schema (which has the server's tables); fails otherwise.
+    pub fn open(path: &Path) -> Result<ServerDb, ServerDbError> {
         let conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.busy_timeout(hookboard_store::BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.execute_batch(SCHEMA)?;
+        let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let found = usize::try_from(found).unwrap_or(0);
+        if found < SERVER_SCHEMA_VERSION {
+            return Err(ServerDbError::Schema {
+                found,
+                needed: SERVER_SCHEMA_VERSION,
+            });
+        }
         Ok(ServerDb {
             conn: Mutex::new(conn),
         })
@@ -79,7 +95,7 @@ impl ServerDb {
         );
         let id = uuid::Uuid::new_v4().to_string();
         self.lock().execute(
-            "INSERT INTO hb_server_api_keys (id, scope, key_hash, created_at)
+            "INSERT INTO server_api_keys (id, scope, key_hash, created_at)
              VALUES (?1, ?2, ?3, ?4)",
             params![id, scope, hash(&key), chrono::Utc::now().to_rfc3339()],
         )?;
@@ -91,7 +107,7 @@ impl ServerDb {
     pub fn scope_of(&self, key: &str) -> rusqlite::Result<Option<String>> {
         let wanted = hash(key);
         let conn = self.lock();
-        let mut stmt = conn.prepare_cached("SELECT scope, key_hash FROM hb_server_api_keys")?;
+        let mut stmt = conn.prepare_cached("SELECT scope, key_hash FROM server_api_keys")?;
         let rows = stmt.query_map([], |row| {
             Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?))
         })?;
@@ -110,7 +126,7 @@ impl ServerDb {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
             "SELECT e.id FROM events e
-             WHERE NOT EXISTS (SELECT 1 FROM hb_server_processed p WHERE p.event_id = e.id)
+             WHERE NOT EXISTS (SELECT 1 FROM server_processed_events p WHERE p.event_id = e.id)
              ORDER BY e.rowid",
         )?;
         let ids = stmt.query_map([], |row| row.get::<_, String>(0))?;
@@ -130,7 +146,7 @@ impl ServerDb {
     /// Records that every workflow of this event has run.
     pub fn mark_processed(&self, event_id: &str) -> rusqlite::Result<()> {
         self.lock().execute(
-            "INSERT OR IGNORE INTO hb_server_processed (event_id, processed_at) VALUES (?1, ?2)",
+            "INSERT OR IGNORE INTO server_processed_events (event_id, processed_at) VALUES (?1, ?2)",
             params![event_id, chrono::Utc::now().to_rfc3339()],
         )?;
         Ok(())

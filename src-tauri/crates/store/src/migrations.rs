@@ -13,6 +13,7 @@ const MIGRATIONS: &[M<'static>] = &[
         "../migrations/0002_rejected_events_and_run_links.sql"
     ))
     .foreign_key_check(),
+    M::up(include_str!("../migrations/0003_server_tables.sql")).foreign_key_check(),
 ];
 
 /// The schema version a database has after [`crate::Store::open`].
