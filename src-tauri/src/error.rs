@@ -88,6 +88,12 @@ impl From<WorkspaceError> for ApiError {
                 "The workspace has errors and was not exported; fix them first",
                 issues,
             ),
+            WorkspaceError::Invalid { field, message } => ApiError {
+                code: "invalid".to_string(),
+                message,
+                path: Some(field),
+                issues: Vec::new(),
+            },
             err @ WorkspaceError::Io { .. } => ApiError::new("io", err.to_string()),
             err @ WorkspaceError::Settings { .. } => ApiError::new("settings", err.to_string()),
         }

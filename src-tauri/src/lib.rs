@@ -33,6 +33,8 @@ pub struct AppState {
     pub workspace: Workspace,
     /// The OS keyring, connected on first use.
     pub keyring: Keyring,
+    /// Test requests in flight, for cancelling them.
+    pub tests: commands::testing::TestsInFlight,
 }
 
 /// The data folder: `HOOKBOARD_DATA_DIR` when set, else the OS app data folder.
@@ -57,6 +59,7 @@ pub fn run() -> tauri::Result<()> {
             app.manage(AppState {
                 workspace,
                 keyring: Keyring::default(),
+                tests: commands::testing::TestsInFlight::default(),
             });
             Ok(())
         })
@@ -84,6 +87,28 @@ pub fn run() -> tauri::Result<()> {
             commands::bundle::import_bundle,
             commands::secrets::set_connector_secret,
             commands::demo::delete_demo_workspace,
+            commands::webhooks::save_webhook,
+            commands::webhooks::delete_webhook,
+            commands::webhooks::list_deleted_webhooks,
+            commands::webhooks::restore_webhook,
+            commands::connectors::list_connector_infos,
+            commands::connectors::save_connector,
+            commands::connectors::delete_connector,
+            commands::contacts::search_contacts,
+            commands::contacts::contact_card,
+            commands::contacts::list_groups,
+            commands::contacts::import_contacts,
+            commands::events::list_received_events,
+            commands::events::list_rejected_events,
+            commands::events::create_manual_event,
+            commands::events::save_event_definition,
+            commands::events::delete_event_definition,
+            commands::testing::preview_request,
+            commands::testing::send_test,
+            commands::testing::cancel_test,
+            commands::testing::test_run,
+            commands::testing::list_runs,
+            commands::testing::get_run,
         ])
         .run(tauri::generate_context!())
 }

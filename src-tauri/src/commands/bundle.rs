@@ -22,27 +22,34 @@ pub const DIALOG_PATH_ENV: &str = "HOOKBOARD_DIALOG_PATH";
 
 /// Which dialog to show.
 #[derive(Clone, Copy)]
-enum Dialog {
+pub(crate) enum Dialog {
+    /// Save the workspace as a bundle.
     Save,
+    /// Open a bundle.
     Open,
+    /// Open a contacts file (CSV or JSON).
+    OpenContacts,
 }
 
 /// The file chosen by the user (`None`: cancelled), or `HOOKBOARD_DIALOG_PATH`.
-async fn pick_file(app: AppHandle, dialog: Dialog) -> CommandResult<Option<PathBuf>> {
+pub(crate) async fn pick_file(app: AppHandle, dialog: Dialog) -> CommandResult<Option<PathBuf>> {
     if let Some(path) = std::env::var_os(DIALOG_PATH_ENV).filter(|p| !p.is_empty()) {
         return Ok(Some(PathBuf::from(path)));
     }
     // The blocking dialog calls wait for the main thread, so they run off the async runtime.
     let picked = tauri::async_runtime::spawn_blocking(move || {
-        let builder = app
-            .dialog()
-            .file()
-            .add_filter("Hookboard bundle", &["json"]);
+        let files = app.dialog().file();
         match dialog {
-            Dialog::Save => builder
+            Dialog::Save => files
+                .add_filter("Hookboard bundle", &["json"])
                 .set_file_name("hookboard.bundle.json")
                 .blocking_save_file(),
-            Dialog::Open => builder.blocking_pick_file(),
+            Dialog::Open => files
+                .add_filter("Hookboard bundle", &["json"])
+                .blocking_pick_file(),
+            Dialog::OpenContacts => files
+                .add_filter("Contacts (CSV or JSON)", &["csv", "json"])
+                .blocking_pick_file(),
         }
     })
     .await

@@ -6,7 +6,9 @@
 //! Each Tauri command calls one function of [`Workspace`] (or of its [`Store`]).
 
 mod demo;
+mod records;
 mod settings;
+mod testing;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -21,7 +23,9 @@ use serde::Serialize;
 use ts_rs::TS;
 
 pub use demo::{DEMO_BUNDLE, DEMO_GROUPS};
+pub use records::{CONTACT_RUNS, ConnectorInfo, ContactCard, ContactImportReport, RECENT_EVENTS};
 use settings::Settings;
+pub use testing::{SwitchOutcome, TestOutcome, TestSubject, TestTarget, TypedEvent};
 
 /// The database file in the data folder.
 pub const DB_FILE: &str = "hookboard.db";
@@ -54,6 +58,14 @@ pub enum WorkspaceError {
         /// The file.
         path: PathBuf,
         /// The OS error.
+        message: String,
+    },
+    /// An input is not acceptable; `field` names it (`url`, `secret`, `event`).
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The offending field.
+        field: String,
+        /// What is wrong with it.
         message: String,
     },
     /// The settings file could not be read or written.

@@ -209,6 +209,21 @@ impl Store {
         })
     }
 
+    /// The most recent events received for any alias, newest first, at most `limit`.
+    pub fn list_recent_events(&self, limit: usize) -> Result<Vec<StoredEvent>> {
+        self.with_conn(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events ORDER BY received_at DESC, rowid DESC LIMIT ?1"
+            ))?;
+            let rows = stmt.query_map(params![sql_int(limit)], event_row)?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(decode_event(row?)?);
+            }
+            Ok(out)
+        })
+    }
+
     /// The most recent events received for `alias`, newest first, at most `limit`.
     pub fn list_events(&self, alias: &str, limit: usize) -> Result<Vec<StoredEvent>> {
         self.with_conn(|conn| {

@@ -67,6 +67,13 @@ fn recent_events_by_alias_newest_first() -> TestResult {
         .map(|e| e.id)
         .collect();
     assert_eq!(recent, vec![ids[4].clone(), ids[3].clone(), ids[2].clone()]);
+    // Across aliases: the refund came last.
+    let across: Vec<_> = store
+        .list_recent_events(2)?
+        .into_iter()
+        .map(|e| e.event.alias)
+        .collect();
+    assert_eq!(across, vec!["refund".to_string(), "order".to_string()]);
 
     // Deleting the contact keeps its events, unlinked.
     store.delete_contact(&ada.id)?;

@@ -1,0 +1,40 @@
+//! Webhooks: save with the engine's checks, soft delete, the deleted list and restore.
+
+use hookboard_engine::model::Webhook;
+use hookboard_store::DeletedWebhook;
+use tauri::State;
+
+use super::CommandResult;
+use crate::AppState;
+
+/// Creates (`create: true`, refused when the name is taken) or replaces a webhook. A field
+/// the engine refuses (the HTTPS rule, a bad template) comes back as `invalid` with `path`
+/// naming it; nothing is saved then.
+#[tauri::command]
+pub async fn save_webhook(
+    state: State<'_, AppState>,
+    webhook: Webhook,
+    create: bool,
+) -> CommandResult<()> {
+    Ok(state.workspace.save_webhook(&webhook, create)?)
+}
+
+/// Moves the webhook named `name` to the deleted list; returns its id there.
+#[tauri::command]
+pub async fn delete_webhook(state: State<'_, AppState>, name: String) -> CommandResult<String> {
+    Ok(state.workspace.store().delete_webhook(&name)?)
+}
+
+/// Deleted webhooks, most recently deleted first.
+#[tauri::command]
+pub async fn list_deleted_webhooks(
+    state: State<'_, AppState>,
+) -> CommandResult<Vec<DeletedWebhook>> {
+    Ok(state.workspace.store().list_deleted_webhooks()?)
+}
+
+/// Restores a deleted webhook (refused when an active webhook has its name).
+#[tauri::command]
+pub async fn restore_webhook(state: State<'_, AppState>, id: String) -> CommandResult<Webhook> {
+    Ok(state.workspace.store().restore_webhook(&id)?)
+}
