@@ -12,6 +12,7 @@ import { StatusLine } from "./components/StatusLine";
 import { startNewWorkflow, WorkflowsSidebar } from "./components/WorkflowsSidebar";
 import { useEditor } from "./store";
 import { useShortcuts } from "./useShortcuts";
+import { VIEWS } from "./views/registry";
 import { boot, type BundleOutcome, exportBundle, importBundle, saveNow, validateNow } from "./workspace";
 
 export const VALIDATE_DELAY_MS = 300;
@@ -40,6 +41,8 @@ function useSync() {
 
 export function App() {
   const overlay = useEditor((s) => s.overlay);
+  const view = useEditor((s) => s.view);
+  const Other = view === "designer" ? null : VIEWS[view]?.component;
   const setOverlay = useEditor((s) => s.setOverlay);
   const [outcome, setOutcome] = useState<BundleOutcome | null>(null);
 
@@ -60,7 +63,12 @@ export function App() {
   return (
     <div className="app">
       <Header onImport={() => void runBundle(importBundle)} onExport={() => void runBundle(exportBundle)} />
-      <div className="app-body">
+      {Other && (
+        <div className="app-body view-body">
+          <Other />
+        </div>
+      )}
+      <div className="app-body" hidden={Other !== null && Other !== undefined}>
         <aside className="sidebar" aria-label="Workspace">
           <WorkflowsSidebar />
           <EnvironmentsPanel />

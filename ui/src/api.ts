@@ -18,8 +18,49 @@ import type { Issue } from "./bindings/Issue";
 import type { Revision } from "./bindings/Revision";
 import type { SaveResult } from "./bindings/SaveResult";
 import type { WorkflowSummary } from "./bindings/WorkflowSummary";
+import type { ConnectorInfo } from "./bindings/ConnectorInfo";
+import type { Contact } from "./bindings/Contact";
+import type { ContactCard } from "./bindings/ContactCard";
+import type { ContactImportReport } from "./bindings/ContactImportReport";
+import type { ContactQuery } from "./bindings/ContactQuery";
+import type { DeletedWebhook } from "./bindings/DeletedWebhook";
+import type { GroupInfo } from "./bindings/GroupInfo";
+import type { ImportProgress } from "./bindings/ImportProgress";
+import type { Preview } from "./bindings/Preview";
+import type { RejectedEvent } from "./bindings/RejectedEvent";
+import type { RunSummary } from "./bindings/RunSummary";
+import type { RunTrace } from "./bindings/RunTrace";
+import type { StoredEvent } from "./bindings/StoredEvent";
+import type { StoredRun } from "./bindings/StoredRun";
+import type { TestOutcome } from "./bindings/TestOutcome";
+import type { TestSubject } from "./bindings/TestSubject";
+import type { TestTarget } from "./bindings/TestTarget";
 
 export type { ApiErrorShape, ImportReport, Issue, Revision, SaveResult, WorkflowSummary };
+export type {
+  ConnectorInfo,
+  Contact,
+  ContactCard,
+  ContactImportReport,
+  ContactQuery,
+  DeletedWebhook,
+  GroupInfo,
+  ImportProgress,
+  Preview,
+  RejectedEvent,
+  RunSummary,
+  RunTrace,
+  StoredEvent,
+  StoredRun,
+  TestOutcome,
+  TestSubject,
+  TestTarget,
+};
+
+/** Receives progress messages from a long command (Tauri's `Channel`). */
+export interface ProgressSink<T> {
+  onmessage: (message: T) => void;
+}
 export type { Severity } from "./bindings/Severity";
 
 /**
@@ -80,6 +121,30 @@ export interface Commands {
   set_connector_secret: [{ name: string; secret: string }, void];
   /** Returns how many items were deleted. */
   delete_demo_workspace: [Record<string, never>, number];
+  save_webhook: [{ webhook: Webhook; create: boolean }, void];
+  /** Returns the id of the webhook in the deleted list. */
+  delete_webhook: [{ name: string }, string];
+  list_deleted_webhooks: [Record<string, never>, DeletedWebhook[]];
+  restore_webhook: [{ id: string }, Webhook];
+  list_connector_infos: [Record<string, never>, ConnectorInfo[]];
+  save_connector: [{ connector: Connector; secret: string | null }, void];
+  delete_connector: [{ name: string }, void];
+  search_contacts: [{ query: ContactQuery }, Contact[]];
+  contact_card: [{ id: string }, ContactCard];
+  list_groups: [Record<string, never>, GroupInfo[]];
+  import_contacts: [{ onProgress: ProgressSink<ImportProgress> }, ContactImportReport | null];
+  list_received_events: [Record<string, never>, StoredEvent[]];
+  list_rejected_events: [Record<string, never>, RejectedEvent[]];
+  create_manual_event: [{ alias: string; json: string }, StoredEvent];
+  save_event_definition: [{ definition: EventDefinition }, void];
+  delete_event_definition: [{ alias: string }, void];
+  preview_request: [{ target: TestTarget; subject: TestSubject }, Preview];
+  send_test: [{ testId: string; target: TestTarget; subject: TestSubject }, TestOutcome];
+  /** Returns whether the test was still in flight. */
+  cancel_test: [{ testId: string }, boolean];
+  test_run: [{ workflow: Workflow; subject: TestSubject }, RunTrace];
+  list_runs: [{ workflow: string }, RunSummary[]];
+  get_run: [{ id: string }, StoredRun];
 }
 
 export type CommandName = keyof Commands;
@@ -152,6 +217,44 @@ export const api = {
   setConnectorSecret: (name: string, secret: string) =>
     call("set_connector_secret", { name, secret }),
   deleteDemoWorkspace: () => call("delete_demo_workspace", none),
+  saveWebhook: (webhook: Webhook, create: boolean) => call("save_webhook", { webhook, create }),
+  deleteWebhook: (name: string) => call("delete_webhook", { name }),
+  listDeletedWebhooks: () => call("list_deleted_webhooks", none),
+  restoreWebhook: (id: string) => call("restore_webhook", { id }),
+  listConnectorInfos: () => call("list_connector_infos", none),
+  saveConnector: (connector: Connector, secret: string | null) =>
+    call("save_connector", { connector, secret }),
+  deleteConnector: (name: string) => call("delete_connector", { name }),
+  searchContacts: (query: ContactQuery) => call("search_contacts", { query }),
+  contactCard: (id: string) => call("contact_card", { id }),
+  listGroups: () => call("list_groups", none),
+  importContacts: async (onProgress: (p: ImportProgress) => void) => {
+    const sink = await progressSink(onProgress);
+    return call("import_contacts", { onProgress: sink });
+  },
+  listReceivedEvents: () => call("list_received_events", none),
+  listRejectedEvents: () => call("list_rejected_events", none),
+  createManualEvent: (alias: string, json: string) => call("create_manual_event", { alias, json }),
+  saveEventDefinition: (definition: EventDefinition) =>
+    call("save_event_definition", { definition }),
+  deleteEventDefinition: (alias: string) => call("delete_event_definition", { alias }),
+  previewRequest: (target: TestTarget, subject: TestSubject) =>
+    call("preview_request", { target, subject }),
+  sendTest: (testId: string, target: TestTarget, subject: TestSubject) =>
+    call("send_test", { testId, target, subject }),
+  cancelTest: (testId: string) => call("cancel_test", { testId }),
+  testRun: (workflow: Workflow, subject: TestSubject) => call("test_run", { workflow, subject }),
+  listRuns: (workflow: string) => call("list_runs", { workflow }),
+  getRun: (id: string) => call("get_run", { id }),
 };
+
+/** A progress receiver for a command: Tauri's `Channel` in the app, a plain object outside. */
+async function progressSink<T>(onMessage: (message: T) => void): Promise<ProgressSink<T>> {
+  if (!inTauri()) return { onmessage: onMessage };
+  const { Channel } = await import("@tauri-apps/api/core");
+  const channel = new Channel<T>();
+  channel.onmessage = onMessage;
+  return channel;
+}
 
 export type Api = typeof api;

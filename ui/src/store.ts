@@ -38,6 +38,9 @@ export const HISTORY_LIMIT = 50;
 const COALESCE_MS = 1200;
 
 export type Tone = "info" | "success" | "error";
+/** The main views, in the order of the header's tabs. */
+export const VIEW_IDS = ["designer", "webhooks", "connectors", "contacts", "events"] as const;
+export type ViewId = (typeof VIEW_IDS)[number];
 export type Status = { text: string; tone: Tone; id: number };
 export type SaveState =
   | { kind: "idle" }
@@ -79,6 +82,8 @@ export type EditorState = {
   renaming: string | null;
   /** Which overlay is open. */
   overlay: "help" | "revisions" | "import" | null;
+  /** Which main view is shown: the workflow designer or one of the workspace's lists. */
+  view: ViewId;
 
   setReference: (patch: Partial<Pick<EditorState, "specs" | "webhooks" | "eventDefinitions" | "connectors" | "environments" | "activeEnvironment" | "workflows">>) => void;
   load: (workflow: Workflow | null) => void;
@@ -104,6 +109,7 @@ export type EditorState = {
   say: (text: string, tone?: Tone) => void;
   setRenaming: (name: string | null) => void;
   setOverlay: (overlay: EditorState["overlay"]) => void;
+  setView: (view: ViewId) => void;
 };
 
 let statusCounter = 0;
@@ -138,6 +144,7 @@ export const useEditor = create<EditorState>()((set, get) => {
     pastes: 0,
     renaming: null,
     overlay: null,
+    view: "designer",
 
     setReference: (patch) =>
       set(() => (patch.specs ? { ...patch, catalogue: catalogueMap(patch.specs) } : patch)),
@@ -360,6 +367,7 @@ export const useEditor = create<EditorState>()((set, get) => {
     say: (text, tone = "info") => set({ status: { text, tone, id: ++statusCounter } }),
     setRenaming: (renaming) => set({ renaming }),
     setOverlay: (overlay) => set({ overlay }),
+    setView: (view) => set({ view, overlay: null }),
   };
 });
 

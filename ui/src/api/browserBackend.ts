@@ -9,6 +9,9 @@ import type { Bundle } from "../bindings/Bundle";
 import type { Environment } from "../bindings/Environment";
 import type { NodeTypeSpec } from "../bindings/NodeTypeSpec";
 import type { Workflow } from "../bindings/Workflow";
+import type { Contact } from "../bindings/Contact";
+import type { DeletedWebhook } from "../bindings/DeletedWebhook";
+import type { StoredEvent } from "../bindings/StoredEvent";
 import type { Args, CommandName, Result, Revision, Transport } from "../api";
 import { validateWorkflow } from "./browserValidate";
 
@@ -27,6 +30,13 @@ export function createBrowserBackend(seed: Bundle = demo as unknown as Bundle): 
   const environments = new Map<string, Environment>(bundle.environments.map((e) => [e.name, e]));
   let active: string | null = bundle.environments[0]?.name ?? null;
   const secrets = new Map<string, string>();
+  const deleted: DeletedWebhook[] = [];
+  const contacts: Contact[] = [];
+  const events: StoredEvent[] = [];
+  let nextId = 1;
+  const newId = () => `browser-${nextId++}`;
+  const desktopOnly = (what: string): never =>
+    fail("unavailable", `${what} needs the desktop app: the browser preview cannot send requests`);
 
   const ctx = () => ({ catalogue: specs, webhooks: bundle.webhooks, eventDefinitions: bundle.event_definitions });
   const get = (name: string): Stored => workflows.get(name) ?? fail("not_found", `no workflow named \`${name}\``, "name");
@@ -122,6 +132,97 @@ export function createBrowserBackend(seed: Bundle = demo as unknown as Bundle): 
       if (!bundle.connectors.some((c) => c.name === name)) fail("not_found", `no connector named \`${name}\``, "name");
       secrets.set(name, secret);
     },
+    save_webhook: ({ webhook, create }) => {
+      if (!webhook.name.trim()) fail("invalid", "the webhook needs a name", "name");
+      const at = bundle.webhooks.findIndex((w) => w.name === webhook.name);
+      if (create && at >= 0) fail("already_exists", `a webhook named \`${webhook.name}\` already exists`, "name");
+      if (at >= 0) bundle.webhooks[at] = structuredClone(webhook);
+      else bundle.webhooks.push(structuredClone(webhook));
+      bundle.webhooks.sort((a, b) => a.name.localeCompare(b.name));
+    },
+    delete_webhook: ({ name }) => {
+      const at = bundle.webhooks.findIndex((w) => w.name === name);
+      if (at < 0) fail("not_found", `no webhook named \`${name}\``, "name");
+      const id = newId();
+      deleted.unshift({ id, webhook: bundle.webhooks[at], deleted_at: now() });
+      bundle.webhooks.splice(at, 1);
+      return id;
+    },
+    list_deleted_webhooks: () => structuredClone(deleted),
+    restore_webhook: ({ id }) => {
+      const at = deleted.findIndex((d) => d.id === id);
+      if (at < 0) fail("not_found", `no deleted webhook with id \`${id}\``, "id");
+      const { webhook } = deleted[at];
+      if (bundle.webhooks.some((w) => w.name === webhook.name))
+        fail("already_exists", `a webhook named \`${webhook.name}\` already exists`, "name");
+      deleted.splice(at, 1);
+      bundle.webhooks.push(webhook);
+      return structuredClone(webhook);
+    },
+    list_connector_infos: () =>
+      bundle.connectors.map((connector) => ({ connector, has_secret: secrets.has(connector.name) })),
+    save_connector: ({ connector, secret }) => {
+      if (!connector.name.trim()) fail("invalid", "the connector needs a name", "name");
+      const at = bundle.connectors.findIndex((c) => c.name === connector.name);
+      if (at < 0 && !secret) fail("invalid", "enter the secret (password, token or key) for the new connector", "secret");
+      if (secret) secrets.set(connector.name, secret);
+      if (at >= 0) bundle.connectors[at] = structuredClone(connector);
+      else bundle.connectors.push(structuredClone(connector));
+    },
+    delete_connector: ({ name }) => {
+      const user = bundle.webhooks.find((w) => w.connector === name);
+      if (user) fail("invalid", `webhook \`${user.name}\` uses connector \`${name}\`; change that webhook first`, "connector");
+      bundle.connectors = bundle.connectors.filter((c) => c.name !== name);
+      secrets.delete(name);
+    },
+    search_contacts: ({ query }) => {
+      const text = (query.text ?? "").trim().toLowerCase();
+      return contacts
+        .filter((c) => !query.group || c.groups.includes(query.group))
+        .filter((c) =>
+          !text || [c.email, c.phone, c.first_name, c.last_name].some((v) => v?.toLowerCase().includes(text)),
+        )
+        .slice(0, query.limit);
+    },
+    contact_card: ({ id }) => {
+      const contact = contacts.find((c) => c.id === id) ?? fail("not_found", `no contact with id \`${id}\``, "id");
+      return { contact, runs: [] };
+    },
+    list_groups: () => [],
+    import_contacts: () => desktopOnly("Importing a file"),
+    list_received_events: () => structuredClone(events),
+    list_rejected_events: () => [],
+    create_manual_event: ({ alias, json }) => {
+      if (!alias.trim()) fail("invalid", "give the event an alias", "alias");
+      let payload: unknown;
+      try {
+        payload = JSON.parse(json);
+      } catch (err) {
+        return fail("invalid", `the event is not valid JSON: ${String(err)}`, "event");
+      }
+      const stored: StoredEvent = {
+        id: newId(),
+        event: { alias, source: "manual", payload },
+        contact_id: null,
+        primary_key: newId(),
+        received_at: now(),
+      };
+      events.unshift(stored);
+      return stored;
+    },
+    save_event_definition: ({ definition }) => {
+      if (!definition.alias.trim()) fail("invalid", "the event definition needs an alias", "alias");
+      bundle.event_definitions = [...bundle.event_definitions.filter((d) => d.alias !== definition.alias), definition];
+    },
+    delete_event_definition: ({ alias }) => {
+      bundle.event_definitions = bundle.event_definitions.filter((d) => d.alias !== alias);
+    },
+    preview_request: () => desktopOnly("Previewing a request"),
+    send_test: () => desktopOnly("Sending a test"),
+    cancel_test: () => false,
+    test_run: () => desktopOnly("A test run"),
+    list_runs: () => [],
+    get_run: ({ id }) => fail("not_found", `no run with id \`${id}\``, "id"),
     delete_demo_workspace: () => {
       const count = workflows.size;
       workflows.clear();

@@ -1,7 +1,8 @@
 import { useReactFlow } from "@xyflow/react";
 import { usingBrowserBackend } from "../api";
 import { fitAll } from "../fit";
-import { useEditor } from "../store";
+import { useEditor, VIEW_IDS } from "../store";
+import { VIEWS } from "../views/registry";
 import { Icon, type IconName } from "./Icon";
 
 function SaveState() {
@@ -30,6 +31,25 @@ function ToolButton({ icon, label, testId, onClick, disabled, pressed }: { icon:
   );
 }
 
+/** The tabs that switch between the designer and the workspace's lists. */
+function ViewTabs() {
+  const view = useEditor((s) => s.view);
+  const setView = useEditor((s) => s.setView);
+  return (
+    <nav className="view-tabs" role="tablist" aria-label="Views">
+      {VIEW_IDS.map((id) => {
+        const entry = id === "designer" ? { label: "Designer", title: "Draw and test workflows" } : VIEWS[id];
+        if (!entry) return null;
+        return (
+          <button key={id} type="button" role="tab" className="view-tab" aria-selected={view === id} data-testid={`view-${id}`} title={entry.title} onClick={() => setView(id)}>
+            {entry.label}
+          </button>
+        );
+      })}
+    </nav>
+  );
+}
+
 export function Header({ onImport, onExport }: { onImport: () => void; onExport: () => void }) {
   const name = useEditor((s) => s.meta?.name ?? null);
   const canUndo = useEditor((s) => s.past.length > 0);
@@ -41,6 +61,7 @@ export function Header({ onImport, onExport }: { onImport: () => void; onExport:
   return (
     <header className="app-header">
       <span className="brand">Hookboard</span>
+      <ViewTabs />
       {usingBrowserBackend() && <span className="badge muted" title="No desktop backend: changes live in this page only">browser demo</span>}
       <span className="header-workflow">{name ?? ""}</span>
       <SaveState />
