@@ -143,6 +143,13 @@ impl ServerDb {
             .is_some())
     }
 
+    /// Whether a run with this id is stored.
+    pub fn run_stored(&self, run_id: &str) -> rusqlite::Result<bool> {
+        self.lock()
+            .prepare_cached("SELECT 1 FROM runs WHERE id = ?1")?
+            .exists([run_id])
+    }
+
     /// Records that every workflow of this event has run.
     pub fn mark_processed(&self, event_id: &str) -> rusqlite::Result<()> {
         self.lock().execute(

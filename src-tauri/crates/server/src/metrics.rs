@@ -73,11 +73,16 @@ impl Metrics {
 
     /// Events found queued at start.
     pub fn resumed(&self, count: usize) {
+        self.queued(count);
+    }
+
+    /// Runs queued without an event (replays, contacts entering a group).
+    pub fn queued(&self, count: usize) {
         self.queue
             .fetch_add(i64::try_from(count).unwrap_or(i64::MAX), Ordering::Relaxed);
     }
 
-    /// A worker finished an event (whatever its runs did).
+    /// A worker finished an event or a queued run (whatever its runs did).
     pub fn processed(&self) {
         self.queue.fetch_sub(1, Ordering::Relaxed);
     }

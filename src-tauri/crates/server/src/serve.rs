@@ -14,12 +14,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use hookboard_engine::http::HttpPolicy;
-use hookboard_engine::model::{Bundle, Contact, Event, EventContext, EventDefinition};
+use hookboard_engine::model::{Bundle, Contact, Event, EventContext, EventDefinition, Workflow};
 use hookboard_engine::runner::{Engine, RunOptions, WaitMode};
-use hookboard_engine::trace::RunStatus;
+use hookboard_engine::trace::{RunStatus, RunTrace};
 use hookboard_engine::validate::ValidationOptions;
 use hookboard_secrets::{ChainSecretStore, EnvSecretStore, FileSecretStore, SecretStore};
-use hookboard_store::{NewRejectedEvent, RunFilter, RunMeta, Store, StoreError};
+use hookboard_store::{
+    NewRejectedEvent, QueuedRun, RunFilter, RunMeta, StartedBetween, Store, StoreError,
+};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -79,7 +81,7 @@ pub struct AppState {
     engine: Engine,
     secrets: ChainSecretStore,
     env: std::collections::BTreeMap<String, String>,
-    queue: mpsc::UnboundedSender<String>,
+    queue: mpsc::UnboundedSender<Work>,
     metrics: Metrics,
     contact_turns: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -100,6 +102,15 @@ impl AppState {
 }
 
 type App = Arc<AppState>;
+
+/// One item of the workers' queue; both kinds are kept in the store until done.
+#[derive(Debug, Clone)]
+enum Work {
+    /// A received event: run every workflow its alias triggers.
+    Event(String),
+    /// A queued run (replay, contact entering a group), by the id the run will have.
+    Run(String),
+}
 
 /// Loads the bundle, environment and secrets, opens the database and binds the address;
 /// then serves until the process ends.
@@ -166,17 +177,30 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
     }
     let pending = {
         let db = app.db.clone();
-        tokio::task::spawn_blocking(move || db.pending_events())
-            .await
-            .map_err(|e| StartError::Runtime(e.to_string()))?
-            .map_err(|e| StartError::Runtime(format!("cannot read the queue: {e}")))?
+        let store = app.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let events = db.pending_events().map_err(|e| e.to_string())?;
+            let runs = store.pending_queued_runs().map_err(|e| e.to_string())?;
+            Ok::<_, String>((events, runs))
+        })
+        .await
+        .map_err(|e| StartError::Runtime(e.to_string()))?
+        .map_err(|e| StartError::Runtime(format!("cannot read the queue: {e}")))?
     };
-    if !pending.is_empty() {
-        tracing::info!(count = pending.len(), "resuming queued events");
+    let (events, runs) = pending;
+    if !events.is_empty() || !runs.is_empty() {
+        tracing::info!(
+            events = events.len(),
+            runs = runs.len(),
+            "resuming queued events and runs"
+        );
     }
-    app.metrics.resumed(pending.len());
-    for id in pending {
-        let _ = app.queue.send(id);
+    app.metrics.resumed(events.len() + runs.len());
+    for id in events {
+        let _ = app.queue.send(Work::Event(id));
+    }
+    for id in runs {
+        let _ = app.queue.send(Work::Run(id));
     }
     let addr = listener
         .local_addr()
@@ -248,6 +272,7 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/rejected/{id}/replay", post(replay_rejected))
         .route("/api/v1/runs", get(list_runs))
         .route("/api/v1/runs/{id}", get(get_run))
+        .route("/api/v1/runs/{id}/replay", post(replay_run))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response_with_state(
             app.clone(),
@@ -542,7 +567,7 @@ async fn commit(
             } else {
                 tracing::info!(event_id = %inserted.id, alias, "event accepted");
                 app.metrics.accepted(alias);
-                let _ = app.queue.send(inserted.id.clone());
+                let _ = app.queue.send(Work::Event(inserted.id.clone()));
             }
             (
                 StatusCode::ACCEPTED,
@@ -646,12 +671,7 @@ async fn public_api_event(
             format!("no public API event `{alias}`"),
         );
     };
-    let covered = app
-        .bundle
-        .api_key_scopes
-        .iter()
-        .any(|s| s.name == scope && s.aliases.iter().any(|a| a == &alias));
-    if !covered {
+    if !scope_covers(&app.bundle, &scope, &alias) {
         return error(
             StatusCode::FORBIDDEN,
             format!("this API key's scope `{scope}` does not cover the event `{alias}`"),
@@ -705,8 +725,25 @@ async fn list_runs(
         }
     }
     filter.limit = filter.limit.min(1000);
+    let mut started = StartedBetween::default();
+    for (name, slot) in [("from", &mut started.from), ("to", &mut started.to)] {
+        if let Some(text) = query.get(name) {
+            match chrono::DateTime::parse_from_rfc3339(text) {
+                Ok(time) => *slot = Some(time.with_timezone(&chrono::Utc)),
+                Err(e) => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        format!(
+                            "{name} must be an RFC 3339 time such as 2025-01-31T09:00:00Z, \
+                             not `{text}` ({e})"
+                        ),
+                    );
+                }
+            }
+        }
+    }
     let store = app.store.clone();
-    match blocking(move || store.list_runs(&filter).map_err(failed)).await {
+    match blocking(move || store.list_runs_started(&filter, &started).map_err(failed)).await {
         Ok(runs) => axum::Json(json!({"runs": runs})).into_response(),
         Err(response) => response,
     }
@@ -731,10 +768,116 @@ async fn get_run(State(app): State<App>, Path(id): Path<String>, headers: Header
     }
 }
 
-/// Takes event ids off the queue and processes them, one at a time.
+/// Whether a key of `scope` may act on `subject` (an event alias, or `group:<name>`): the
+/// scope is in the bundle and lists the subject, or lists nothing (which means everything).
+fn scope_covers(bundle: &Bundle, scope: &str, subject: &str) -> bool {
+    bundle.api_key_scopes.iter().any(|s| {
+        s.name == scope && (s.aliases.is_empty() || s.aliases.iter().any(|a| a == subject))
+    })
+}
+
+/// Source of the events a contact entering a group starts runs with.
+pub const GROUP_SOURCE: &str = "group";
+
+/// What a run's scope check is about: `group:<name>` for a run started by a contact entering
+/// a group, else the alias of its event (empty for a run without one).
+fn subject_of(event: &Event) -> String {
+    if event.source == GROUP_SOURCE {
+        let group = event
+            .payload
+            .get("group")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        format!("group:{group}")
+    } else {
+        event.alias.clone()
+    }
+}
+
+/// `POST /api/v1/runs/{id}/replay` (API key whose scope covers the run's event alias, or
+/// `group:<name>` for a run started by a group entry): queues a new run of the same workflow
+/// with the same event, for the contact as it is now; 202 with the new run's id.
+async fn replay_run(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let scope = match authenticate(&app, &headers).await {
+        Ok(scope) => scope,
+        Err(response) => return response,
+    };
+    let store = app.store.clone();
+    let run_id = id.clone();
+    let found = blocking(move || {
+        let run = match store.get_run(&run_id) {
+            Ok(run) => run,
+            Err(e) if e.code() == "not_found" => {
+                return Err(Box::new(error(StatusCode::NOT_FOUND, e.to_string())));
+            }
+            Err(e) => return Err(failed(e)),
+        };
+        // The event it ran with: the received one, or the one it was queued with.
+        let event = match &run.meta.event_id {
+            Some(event_id) => store.get_event(event_id).map_err(failed)?.event,
+            None => match store.get_queued_run(&run_id) {
+                Ok(queued) => queued.event,
+                Err(e) if e.code() == "not_found" => Event::default(),
+                Err(e) => return Err(failed(e)),
+            },
+        };
+        Ok((run, event))
+    })
+    .await;
+    let (run, event) = match found {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let subject = subject_of(&event);
+    if !scope_covers(&app.bundle, &scope, &subject) {
+        return error(
+            StatusCode::FORBIDDEN,
+            format!(
+                "this API key's scope `{scope}` does not cover `{subject}`, which this run started from"
+            ),
+        );
+    }
+    if app.bundle.workflow(&run.trace.workflow).is_none() {
+        return error(
+            StatusCode::CONFLICT,
+            format!(
+                "the bundle has no workflow `{}` any more",
+                run.trace.workflow
+            ),
+        );
+    }
+    let queued = QueuedRun {
+        run_id: uuid::Uuid::new_v4().to_string(),
+        workflow: run.trace.workflow.clone(),
+        contact_id: Some(run.trace.contact.id.clone()).filter(|c| !c.is_empty()),
+        event_id: run.meta.event_id.clone(),
+        event,
+        reason: "replay".to_string(),
+        replay_of: Some(id.clone()),
+    };
+    let new_id = queued.run_id.clone();
+    let store = app.store.clone();
+    if let Err(response) = blocking(move || store.queue_run(&queued).map_err(failed)).await {
+        return response;
+    }
+    tracing::info!(run_id = %new_id, replay_of = %id, "replay queued");
+    app.metrics.queued(1);
+    let _ = app.queue.send(Work::Run(new_id.clone()));
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"run_id": new_id, "replay_of": id})),
+    )
+        .into_response()
+}
+
+/// Takes work off the queue and does it, one item at a time.
 async fn worker(
     app: App,
-    receiver: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<String>>>,
+    receiver: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Work>>>,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
@@ -745,12 +888,31 @@ async fn worker(
             next = async { receiver.lock().await.recv().await } => next,
             _ = stopped.changed() => return,
         };
-        let Some(event_id) = next else { return };
-        if let Err(e) = process(&app, &event_id).await {
-            tracing::error!(event_id = %event_id, "event not processed: {e}");
+        let Some(work) = next else { return };
+        match &work {
+            Work::Event(event_id) => {
+                if let Err(e) = process(&app, event_id).await {
+                    tracing::error!(event_id = %event_id, "event not processed: {e}");
+                }
+            }
+            Work::Run(run_id) => {
+                if let Err(e) = process_queued(&app, run_id).await {
+                    tracing::error!(run_id = %run_id, "queued run not made: {e}");
+                }
+            }
         }
         app.metrics.processed();
     }
+}
+
+/// Runs `f` on the blocking pool; both the join error and `f`'s error become text.
+async fn off_thread<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
 }
 
 /// Runs every workflow triggered by this event's alias (skipping those already run for it),
@@ -758,25 +920,14 @@ async fn worker(
 async fn process(app: &App, event_id: &str) -> Result<(), String> {
     let store = app.store.clone();
     let id = event_id.to_string();
-    let stored = tokio::task::spawn_blocking(move || store.get_event(&id))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+    let stored = off_thread(move || store.get_event(&id)).await?;
     // Runs of one contact take turns, so that each starts from the contact as the previous
     // one left it and no change is overwritten.
     let turn = match &stored.contact_id {
         Some(contact_id) => Some(app.contact_turn(contact_id).lock_owned().await),
         None => None,
     };
-    let store = app.store.clone();
-    let contact_id = stored.contact_id.clone();
-    let mut contact = tokio::task::spawn_blocking(move || match contact_id {
-        Some(contact_id) => store.get_contact(&contact_id),
-        None => Ok(Contact::default()),
-    })
-    .await
-    .map_err(|e| e.to_string())?
-    .map_err(|e| e.to_string())?;
+    let mut contact = load_contact(app, stored.contact_id.clone()).await?;
     let workflows = app.bundle.workflows.iter().filter(|w| {
         w.nodes.iter().any(|n| {
             n.kind == hookboard_engine::catalogue::kinds::TRIGGER_EVENT
@@ -787,61 +938,142 @@ async fn process(app: &App, event_id: &str) -> Result<(), String> {
     for workflow in workflows {
         let db = app.db.clone();
         let (eid, name) = (event_id.to_string(), workflow.name.clone());
-        let done = tokio::task::spawn_blocking(move || db.run_exists(&eid, &name))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-        if done {
+        if off_thread(move || db.run_exists(&eid, &name)).await? {
             continue;
         }
-        let options = RunOptions {
-            env: app.env.clone(),
-            wait_mode: WaitMode::Suspend,
-            ..RunOptions::default()
-        };
-        let started_at = chrono::Utc::now();
-        let trace = app
-            .engine
-            .run(
-                &app.bundle,
-                workflow,
-                &app.secrets,
-                contact.clone(),
-                stored.event.clone(),
-                &options,
-            )
-            .await;
-        let meta = RunMeta {
+        let start = RunStart {
+            run_id: None,
             event_id: Some(event_id.to_string()),
-            started_at,
-            finished_at: (trace.status != RunStatus::Waiting).then(chrono::Utc::now),
+            event: stored.event.clone(),
         };
-        tracing::info!(event_id, run_id = %trace.run_id, workflow = %workflow.name, status = ?trace.status, "run stored");
-        let status = match trace.status {
-            RunStatus::Completed => "completed",
-            RunStatus::Failed => "failed",
-            RunStatus::Waiting => "waiting",
-        };
-        let durations: Vec<u64> = trace.steps.iter().map(|s| s.duration_ms).collect();
-        let store = app.store.clone();
-        let before = contact.clone();
-        contact = tokio::task::spawn_blocking(move || {
-            store.insert_run(&trace, &meta)?;
-            if trace.contact != before && !trace.contact.id.is_empty() {
-                return store.update_contact(&trace.contact);
-            }
-            Ok::<_, StoreError>(trace.contact)
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-        app.metrics.run(status, durations);
+        contact = run_and_store(app, workflow, contact, start).await?;
     }
     drop(turn);
     let db = app.db.clone();
     let id = event_id.to_string();
-    tokio::task::spawn_blocking(move || db.mark_processed(&id))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())
+    off_thread(move || db.mark_processed(&id)).await
+}
+
+/// Makes a queued run (a replay, a contact entering a group) unless it is stored already.
+async fn process_queued(app: &App, run_id: &str) -> Result<(), String> {
+    let db = app.db.clone();
+    let id = run_id.to_string();
+    if off_thread(move || db.run_stored(&id)).await? {
+        return Ok(());
+    }
+    let store = app.store.clone();
+    let id = run_id.to_string();
+    let queued = off_thread(move || store.get_queued_run(&id)).await?;
+    let turn = match &queued.contact_id {
+        Some(contact_id) => Some(app.contact_turn(contact_id).lock_owned().await),
+        None => None,
+    };
+    let contact = load_contact(app, queued.contact_id.clone()).await?;
+    let start = RunStart {
+        run_id: Some(queued.run_id.clone()),
+        event_id: queued.event_id.clone(),
+        event: queued.event.clone(),
+    };
+    match app.bundle.workflow(&queued.workflow) {
+        Some(workflow) => {
+            run_and_store(app, workflow, contact, start).await?;
+        }
+        None => {
+            // The bundle changed since the run was queued: the run is stored as failed so
+            // that it shows up, and is not tried again at every start.
+            tracing::warn!(run_id, workflow = %queued.workflow, "queued run of a workflow the bundle no longer has");
+            let trace = RunTrace {
+                run_id: queued.run_id.clone(),
+                workflow: queued.workflow.clone(),
+                status: RunStatus::Failed,
+                steps: vec![],
+                contact,
+                resume_at: None,
+            };
+            let now = chrono::Utc::now();
+            let meta = RunMeta {
+                event_id: queued.event_id.clone(),
+                started_at: now,
+                finished_at: Some(now),
+            };
+            let store = app.store.clone();
+            off_thread(move || store.insert_run(&trace, &meta)).await?;
+            app.metrics.run("failed", []);
+        }
+    }
+    drop(turn);
+    Ok(())
+}
+
+/// The stored contact with this id; an empty contact when there is none (or it was deleted).
+async fn load_contact(app: &App, contact_id: Option<String>) -> Result<Contact, String> {
+    let store = app.store.clone();
+    off_thread(move || match contact_id {
+        Some(contact_id) => match store.get_contact(&contact_id) {
+            Err(e) if e.code() == "not_found" => Ok(Contact::default()),
+            other => other,
+        },
+        None => Ok(Contact::default()),
+    })
+    .await
+}
+
+/// How one run starts: its id (a new one when `None`), the event it reads and the stored
+/// event it is recorded against.
+struct RunStart {
+    run_id: Option<String>,
+    event_id: Option<String>,
+    event: Event,
+}
+
+/// Runs one workflow for `contact`, stores the trace and the contact's changes in one go, and
+/// returns the contact as the run left it.
+async fn run_and_store(
+    app: &App,
+    workflow: &Workflow,
+    contact: Contact,
+    start: RunStart,
+) -> Result<Contact, String> {
+    let options = RunOptions {
+        env: app.env.clone(),
+        wait_mode: WaitMode::Suspend,
+        run_id: start.run_id,
+        ..RunOptions::default()
+    };
+    let started_at = chrono::Utc::now();
+    let trace = app
+        .engine
+        .run(
+            &app.bundle,
+            workflow,
+            &app.secrets,
+            contact.clone(),
+            start.event,
+            &options,
+        )
+        .await;
+    let meta = RunMeta {
+        event_id: start.event_id.clone(),
+        started_at,
+        finished_at: (trace.status != RunStatus::Waiting).then(chrono::Utc::now),
+    };
+    let event_id = start.event_id.as_deref().unwrap_or("");
+    tracing::info!(event_id, run_id = %trace.run_id, workflow = %workflow.name, status = ?trace.status, "run stored");
+    let status = match trace.status {
+        RunStatus::Completed => "completed",
+        RunStatus::Failed => "failed",
+        RunStatus::Waiting => "waiting",
+    };
+    let durations: Vec<u64> = trace.steps.iter().map(|s| s.duration_ms).collect();
+    let store = app.store.clone();
+    let contact = off_thread(move || {
+        store.insert_run(&trace, &meta)?;
+        if trace.contact != contact && !trace.contact.id.is_empty() {
+            return store.update_contact(&trace.contact);
+        }
+        Ok::<_, StoreError>(trace.contact)
+    })
+    .await?;
+    app.metrics.run(status, durations);
+    Ok(contact)
 }

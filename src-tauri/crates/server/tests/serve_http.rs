@@ -905,3 +905,159 @@ fn runs_of_one_contact_take_turns_and_keep_each_others_changes() {
     assert_eq!(contact.custom.get("a"), Some(&json!("done")), "{contact:?}");
     assert_eq!(contact.custom.get("b"), Some(&json!("done")), "{contact:?}");
 }
+
+/// `GET /api/v1/runs?{query}` with this key.
+fn list_runs(server: &Server, key: &str, query: &str) -> (u16, Value) {
+    server.request(
+        "GET",
+        &format!("/api/v1/runs?{query}"),
+        &[("Authorization", &format!("ApiKey {key}"))],
+        b"",
+    )
+}
+
+/// Waits until the run with this id is stored and returns it.
+fn wait_for_run(server: &Server, key: &str, id: &str) -> Value {
+    let auth = format!("ApiKey {key}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, run) = server.request(
+            "GET",
+            &format!("/api/v1/runs/{id}"),
+            &[("Authorization", &auth)],
+            b"",
+        );
+        if status == 200 {
+            return run;
+        }
+        assert_eq!(status, 404, "{run}");
+        assert!(Instant::now() < deadline, "run {id} was never stored");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_run_is_replayed_as_a_new_run_with_the_same_event() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = webhook_server(&dir, &crm);
+    let (status, body) = server.post("/hooks/signup", &order("ada@example.com", "s-1"));
+    assert_eq!(status, 202, "{body}");
+    let event_id = body["event_id"].as_str().expect("event id").to_string();
+    let key = server.key("signups");
+    let first = server.runs(&key, 1)[0]["id"]
+        .as_str()
+        .expect("run id")
+        .to_string();
+    let replay = |id: &str, key: &str| {
+        server.request(
+            "POST",
+            &format!("/api/v1/runs/{id}/replay"),
+            &[("Authorization", &format!("ApiKey {key}"))],
+            b"",
+        )
+    };
+    let (status, body) = replay(&first, &key);
+    assert_eq!(status, 202, "{body}");
+    let second = body["run_id"].as_str().expect("new run id").to_string();
+    assert_ne!(second, first);
+    let run = wait_for_run(&server, &key, &second);
+    assert_eq!(run["trace"]["workflow"], "welcome");
+    assert_eq!(run["trace"]["status"], "completed");
+    assert_eq!(run["meta"]["event_id"], event_id.as_str());
+    assert_eq!(run["trace"]["contact"]["email"], "ada@example.com");
+    assert_eq!(crm.calls().len(), 2, "the replay called the CRM again");
+    assert!(
+        crm.calls()[1].contains(r#""signup":"s-1""#),
+        "{:?}",
+        crm.calls()
+    );
+    assert_eq!(server.runs(&key, 2).len(), 2);
+    let (status, body) = replay("no-such-run", &key);
+    assert_eq!(status, 404, "{body}");
+    let others = server.key("others");
+    let (status, body) = replay(&first, &others);
+    assert_eq!(status, 403, "a scope without `signup`: {body}");
+    let (status, _) = server.request("POST", &format!("/api/v1/runs/{first}/replay"), &[], b"");
+    assert_eq!(status, 401);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(crm.calls().len(), 2, "refused replays ran nothing");
+}
+
+#[test]
+fn runs_are_listed_by_start_time_range_with_the_other_filters() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = webhook_server(&dir, &crm);
+    let key = server.key("signups");
+    let stamp = || {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        std::thread::sleep(Duration::from_millis(30));
+        now
+    };
+    let before = stamp();
+    assert_eq!(
+        server
+            .post("/hooks/signup", &order("a@example.com", "s-1"))
+            .0,
+        202
+    );
+    server.runs(&key, 1);
+    let between = stamp();
+    assert_eq!(
+        server
+            .post("/hooks/signup", &order("b@example.com", "s-2"))
+            .0,
+        202
+    );
+    server.runs(&key, 2);
+    let after = stamp();
+    let emails = |query: &str| -> Vec<String> {
+        let (status, body) = list_runs(&server, &key, query);
+        assert_eq!(status, 200, "{query}: {body}");
+        let ids: Vec<String> = body["runs"]
+            .as_array()
+            .expect("runs")
+            .iter()
+            .map(|r| r["id"].as_str().expect("id").to_string())
+            .collect();
+        ids.iter()
+            .map(|id| {
+                wait_for_run(&server, &key, id)["trace"]["contact"]["email"]
+                    .as_str()
+                    .expect("email")
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(
+        emails(&format!("from={before}")),
+        ["b@example.com", "a@example.com"]
+    );
+    assert_eq!(emails(&format!("from={between}")), ["b@example.com"]);
+    assert_eq!(emails(&format!("to={between}")), ["a@example.com"]);
+    assert_eq!(
+        emails(&format!("from={before}&to={between}")),
+        ["a@example.com"]
+    );
+    assert!(emails(&format!("from={after}")).is_empty());
+    assert_eq!(
+        emails(&format!(
+            "from={before}&workflow=welcome&status=completed&limit=1&offset=1"
+        )),
+        ["a@example.com"]
+    );
+    assert!(emails(&format!("from={before}&workflow=other")).is_empty());
+    for (query, name) in [
+        ("from=yesterday", "from"),
+        ("to=2025-13-01T00:00:00Z", "to"),
+    ] {
+        let (status, body) = list_runs(&server, &key, query);
+        assert_eq!(status, 400, "{query}: {body}");
+        let message = body["error"].as_str().expect("error");
+        assert!(
+            message.starts_with(&format!("{name} must be an RFC 3339 time")),
+            "{message}"
+        );
+    }
+}

@@ -245,7 +245,7 @@ pub(crate) fn add_groups(conn: &Connection, id: &str, groups: &[String]) -> Resu
     Ok(())
 }
 
-fn add_group(conn: &Connection, id: &str, group: &str) -> Result<bool> {
+pub(crate) fn add_group(conn: &Connection, id: &str, group: &str) -> Result<bool> {
     let gid = ensure_group(conn, group)?;
     let n = conn
         .prepare_cached(

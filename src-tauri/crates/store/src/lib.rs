@@ -19,6 +19,7 @@ mod import;
 mod migrations;
 mod records;
 mod runs;
+mod server;
 mod webhooks;
 mod workflows;
 
@@ -34,7 +35,8 @@ pub use error::{Result, StoreError};
 pub use events::{InsertedEvent, NewRejectedEvent, RejectedEvent, StoredEvent};
 pub use import::{ImportReport, RowError};
 pub use migrations::{SCHEMA_VERSION, migrations};
-pub use runs::{RunFilter, RunMeta, RunSummary, StoredRun};
+pub use runs::{RunFilter, RunMeta, RunSummary, StartedBetween, StoredRun};
+pub use server::{GroupEntry, GroupMember, QueuedRun};
 pub use webhooks::DeletedWebhook;
 pub use workflows::{RevisionInfo, WorkflowSummary};
 

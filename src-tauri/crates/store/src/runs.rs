@@ -250,6 +250,41 @@ impl Store {
 
     /// Runs matching `filter`, newest first, one page.
     pub fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunSummary>> {
+        self.list_runs_started(filter, &StartedBetween::default())
+    }
+
+    /// Deletes a run and its steps.
+    pub fn delete_run(&self, id: &str) -> Result<()> {
+        self.with_conn(|conn| {
+            if conn
+                .prepare_cached("DELETE FROM runs WHERE id = ?1")?
+                .execute([id])?
+                == 0
+            {
+                return Err(StoreError::id_not_found("run", id));
+            }
+            Ok(())
+        })
+    }
+}
+
+/// A window of run start times for [`Store::list_runs_started`]: `from <= started_at < to`,
+/// to the millisecond; an open end when `None`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StartedBetween {
+    /// Earliest start time included.
+    pub from: Option<DateTime<Utc>>,
+    /// Start times from this one on are excluded.
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// Runs matching `filter` that started within `started`, newest first, one page.
+    pub fn list_runs_started(
+        &self,
+        filter: &RunFilter,
+        started: &StartedBetween,
+    ) -> Result<Vec<RunSummary>> {
         let status = filter
             .status
             .as_ref()
@@ -263,6 +298,8 @@ impl Store {
                  WHERE (?1 IS NULL OR r.workflow = ?1)
                    AND (?2 IS NULL OR r.status = ?2)
                    AND (?3 IS NULL OR r.contact_id = ?3)
+                   AND (?6 IS NULL OR r.started_at >= ?6)
+                   AND (?7 IS NULL OR r.started_at < ?7)
                  ORDER BY r.started_at DESC, r.rowid DESC
                  LIMIT ?4 OFFSET ?5",
             )?;
@@ -273,6 +310,8 @@ impl Store {
                     filter.contact_id,
                     sql_int(filter.limit),
                     sql_int(filter.offset),
+                    started.from.map(format_time),
+                    started.to.map(format_time),
                 ],
                 |row| {
                     Ok((
@@ -300,20 +339,6 @@ impl Store {
                 });
             }
             Ok(out)
-        })
-    }
-
-    /// Deletes a run and its steps.
-    pub fn delete_run(&self, id: &str) -> Result<()> {
-        self.with_conn(|conn| {
-            if conn
-                .prepare_cached("DELETE FROM runs WHERE id = ?1")?
-                .execute([id])?
-                == 0
-            {
-                return Err(StoreError::id_not_found("run", id));
-            }
-            Ok(())
         })
     }
 }
