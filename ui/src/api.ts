@@ -35,6 +35,7 @@ import type { StoredRun } from "./bindings/StoredRun";
 import type { TestOutcome } from "./bindings/TestOutcome";
 import type { TestSubject } from "./bindings/TestSubject";
 import type { TestTarget } from "./bindings/TestTarget";
+import type { CurlPaste } from "./bindings/CurlPaste";
 
 export type { ApiErrorShape, ImportReport, Issue, Revision, SaveResult, WorkflowSummary };
 export type {
@@ -55,6 +56,7 @@ export type {
   TestOutcome,
   TestSubject,
   TestTarget,
+  CurlPaste,
 };
 
 /** Receives progress messages from a long command (Tauri's `Channel`). */
@@ -126,6 +128,9 @@ export interface Commands {
   delete_webhook: [{ name: string }, string];
   list_deleted_webhooks: [Record<string, never>, DeletedWebhook[]];
   restore_webhook: [{ id: string }, Webhook];
+  paste_curl: [{ command: string }, CurlPaste];
+  save_curl_credentials: [{ command: string; name: string }, void];
+  webhook_to_curl: [{ webhook: Webhook }, string];
   list_connector_infos: [Record<string, never>, ConnectorInfo[]];
   save_connector: [{ connector: Connector; secret: string | null }, void];
   delete_connector: [{ name: string }, void];
@@ -221,6 +226,9 @@ export const api = {
   deleteWebhook: (name: string) => call("delete_webhook", { name }),
   listDeletedWebhooks: () => call("list_deleted_webhooks", none),
   restoreWebhook: (id: string) => call("restore_webhook", { id }),
+  pasteCurl: (command: string) => call("paste_curl", { command }),
+  saveCurlCredentials: (command: string, name: string) => call("save_curl_credentials", { command, name }),
+  webhookToCurl: (webhook: Webhook) => call("webhook_to_curl", { webhook }),
   listConnectorInfos: () => call("list_connector_infos", none),
   saveConnector: (connector: Connector, secret: string | null) =>
     call("save_connector", { connector, secret }),

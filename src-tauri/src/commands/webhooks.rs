@@ -2,6 +2,8 @@
 
 use hookboard_engine::model::Webhook;
 use hookboard_store::DeletedWebhook;
+
+use crate::workspace::CurlPaste;
 use tauri::State;
 
 use super::CommandResult;
@@ -37,4 +39,33 @@ pub async fn list_deleted_webhooks(
 #[tauri::command]
 pub async fn restore_webhook(state: State<'_, AppState>, id: String) -> CommandResult<Webhook> {
     Ok(state.workspace.store().restore_webhook(&id)?)
+}
+
+/// Parses a pasted cURL command into an unsaved webhook; errors name the option at fault.
+#[tauri::command]
+pub async fn paste_curl(state: State<'_, AppState>, command: String) -> CommandResult<CurlPaste> {
+    Ok(state.workspace.paste_curl(&command)?)
+}
+
+/// Saves the credentials of a pasted cURL command as connector `name`, the secret in the
+/// OS keyring (refused with `keyring_unavailable` when none is reachable).
+#[tauri::command]
+pub async fn save_curl_credentials(
+    state: State<'_, AppState>,
+    command: String,
+    name: String,
+) -> CommandResult<()> {
+    let keyring = state.keyring.get()?;
+    Ok(state
+        .workspace
+        .save_curl_credentials(&command, &name, keyring.as_ref())?)
+}
+
+/// The webhook as a cURL command, the connector's secret written as `•••`.
+#[tauri::command]
+pub async fn webhook_to_curl(
+    state: State<'_, AppState>,
+    webhook: Webhook,
+) -> CommandResult<String> {
+    Ok(state.workspace.webhook_to_curl(&webhook)?)
 }

@@ -5,6 +5,7 @@
 //!
 //! Each Tauri command calls one function of [`Workspace`] (or of its [`Store`]).
 
+mod curl;
 mod demo;
 mod records;
 mod settings;
@@ -22,6 +23,7 @@ use hookboard_store::{Store, StoreError};
 use serde::Serialize;
 use ts_rs::TS;
 
+pub use curl::{CurlPaste, FoundCredentials, PasteWarning};
 pub use demo::{DEMO_BUNDLE, DEMO_GROUPS};
 pub use records::{CONTACT_RUNS, ConnectorInfo, ContactCard, ContactImportReport, RECENT_EVENTS};
 use settings::Settings;

@@ -159,6 +159,9 @@ export function createBrowserBackend(seed: Bundle = demo as unknown as Bundle): 
       bundle.webhooks.push(webhook);
       return structuredClone(webhook);
     },
+    paste_curl: () => desktopOnly("Reading a cURL command"),
+    save_curl_credentials: () => desktopOnly("Saving credentials"),
+    webhook_to_curl: () => desktopOnly("Writing a cURL command"),
     list_connector_infos: () =>
       bundle.connectors.map((connector) => ({ connector, has_secret: secrets.has(connector.name) })),
     save_connector: ({ connector, secret }) => {

@@ -226,7 +226,7 @@ function Widget({ spec, id, value, onChange, options, invalid }: WidgetProps): R
   }
 }
 
-function Choice({
+export function Choice({
   id,
   cls,
   value,
@@ -259,7 +259,7 @@ function Choice({
   );
 }
 
-type Row = Record<string, string>;
+export type Row = Record<string, string>;
 
 function rowsOf(value: unknown): Row[] {
   return Array.isArray(value) ? (value as Row[]) : [];
@@ -275,7 +275,7 @@ type Column = {
 };
 
 /** An editable list of small records (switch paths, field mappings, headers). */
-function RowList({
+export function RowList({
   id,
   rows,
   onChange,
