@@ -13,6 +13,9 @@ import { startNewWorkflow, WorkflowsSidebar } from "./components/WorkflowsSideba
 import { useEditor } from "./store";
 import { useShortcuts } from "./useShortcuts";
 import { VIEWS } from "./views/registry";
+import { NodeTestDialog, TestRunDialog } from "./components/test/TestRunDialog";
+import { TestPanel } from "./components/test/TestPanel";
+import type { TestTarget } from "./api";
 import { boot, type BundleOutcome, exportBundle, importBundle, saveNow, validateNow } from "./workspace";
 
 export const VALIDATE_DELAY_MS = 300;
@@ -37,6 +40,22 @@ function useSync() {
     window.addEventListener("beforeunload", flush);
     return () => window.removeEventListener("beforeunload", flush);
   }, []);
+}
+
+/** Send a test of the selected HTTP request node, as the workflow is in the editor now. */
+function NodeTest({ onClose }: { onClose: () => void }) {
+  const [target] = useState<TestTarget | null>(() => {
+    const s = useEditor.getState();
+    const workflow = s.snapshot();
+    const node = s.nodes.find((n) => n.selected && n.data.kind === "http_request");
+    return workflow && node ? { kind: "node", workflow, node: node.id } : null;
+  });
+  if (!target || target.kind !== "node") return null;
+  return (
+    <NodeTestDialog nodeId={target.node} onClose={onClose}>
+      <TestPanel target={target} />
+    </NodeTestDialog>
+  );
 }
 
 export function App() {
@@ -83,6 +102,8 @@ export function App() {
       </div>
       <StatusLine />
       {overlay === "help" && <HelpOverlay />}
+      {overlay === "test-run" && <TestRunDialog onClose={() => setOverlay(null)} />}
+      {overlay === "send-test" && <NodeTest onClose={() => setOverlay(null)} />}
       {outcome && (
         <BundleDialog
           outcome={outcome}

@@ -17,6 +17,8 @@ import type { EventDefinition } from "./bindings/EventDefinition";
 import type { NodeTypeSpec } from "./bindings/NodeTypeSpec";
 import type { Webhook } from "./bindings/Webhook";
 import type { Workflow } from "./bindings/Workflow";
+import type { RunTrace } from "./bindings/RunTrace";
+import type { Step } from "./bindings/Step";
 import {
   type Catalogue,
   catalogueMap,
@@ -38,6 +40,13 @@ export const HISTORY_LIMIT = 50;
 const COALESCE_MS = 1200;
 
 export type Tone = "info" | "success" | "error";
+/** The last step a test run took at a node (a node passed twice shows its last visit). */
+export function stepOf(trace: RunTrace | null, nodeId: string): Step | undefined {
+  if (!trace) return undefined;
+  for (let i = trace.steps.length - 1; i >= 0; i--) if (trace.steps[i].node === nodeId) return trace.steps[i];
+  return undefined;
+}
+
 /** The main views, in the order of the header's tabs. */
 export const VIEW_IDS = ["designer", "webhooks", "connectors", "contacts", "events"] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
@@ -73,6 +82,8 @@ export type EditorState = {
   future: Workflow[];
   coalesce: { key: string; at: number } | null;
   issues: Issue[];
+  /** The test run shown on the canvas (each node marked with its outcome), if any. */
+  testRun: RunTrace | null;
   save: SaveState;
   status: Status | null;
   focus: { param: string; sub?: string; n: number } | null;
@@ -81,7 +92,7 @@ export type EditorState = {
   /** The workflow whose name is being edited in the sidebar. */
   renaming: string | null;
   /** Which overlay is open. */
-  overlay: "help" | "revisions" | "import" | null;
+  overlay: "help" | "revisions" | "import" | "test-run" | "send-test" | null;
   /** Which main view is shown: the workflow designer or one of the workspace's lists. */
   view: ViewId;
 
@@ -110,6 +121,7 @@ export type EditorState = {
   setRenaming: (name: string | null) => void;
   setOverlay: (overlay: EditorState["overlay"]) => void;
   setView: (view: ViewId) => void;
+  setTestRun: (trace: RunTrace | null) => void;
 };
 
 let statusCounter = 0;
@@ -144,6 +156,7 @@ export const useEditor = create<EditorState>()((set, get) => {
     pastes: 0,
     renaming: null,
     overlay: null,
+    testRun: null,
     view: "designer",
 
     setReference: (patch) =>
@@ -160,6 +173,7 @@ export const useEditor = create<EditorState>()((set, get) => {
         future: [],
         coalesce: null,
         issues: [],
+        testRun: null,
         save: { kind: "idle" },
         focus: null,
         pastes: 0,
@@ -368,6 +382,7 @@ export const useEditor = create<EditorState>()((set, get) => {
     setRenaming: (renaming) => set({ renaming }),
     setOverlay: (overlay) => set({ overlay }),
     setView: (view) => set({ view, overlay: null }),
+    setTestRun: (testRun) => set({ testRun }),
   };
 });
 

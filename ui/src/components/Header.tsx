@@ -55,7 +55,8 @@ export function Header({ onImport, onExport }: { onImport: () => void; onExport:
   const canUndo = useEditor((s) => s.past.length > 0);
   const canRedo = useEditor((s) => s.future.length > 0);
   const overlay = useEditor((s) => s.overlay);
-  const { undo, redo, setOverlay } = useEditor.getState();
+  const hasRun = useEditor((s) => s.testRun !== null);
+  const { undo, redo, setOverlay, setTestRun } = useEditor.getState();
   const rf = useReactFlow();
 
   return (
@@ -70,6 +71,14 @@ export function Header({ onImport, onExport }: { onImport: () => void; onExport:
         <ToolButton icon="undo" label="Undo (Ctrl+Z)" testId="undo" onClick={undo} disabled={!canUndo} />
         <ToolButton icon="redo" label="Redo (Ctrl+Shift+Z)" testId="redo" onClick={redo} disabled={!canRedo} />
         <ToolButton icon="fit" label="Zoom to fit (F)" testId="fit-view" onClick={() => fitAll(rf, useEditor.getState().nodes, 200)} disabled={!name} />
+        <button type="button" className="btn small" data-testid="test-run-open" onClick={() => setOverlay("test-run")} disabled={!name} title="Run the whole workflow for a picked contact or event">
+          Test run
+        </button>
+        {hasRun && (
+          <button type="button" className="btn small ghost" data-testid="clear-test-run" onClick={() => setTestRun(null)} title="Hide the test run's marks">
+            Clear run
+          </button>
+        )}
         <ToolButton icon="history" label="Revisions" testId="revisions" onClick={() => setOverlay(overlay === "revisions" ? null : "revisions")} disabled={!name} pressed={overlay === "revisions"} />
       </div>
       <div className="toolbar" role="toolbar" aria-label="Workspace">

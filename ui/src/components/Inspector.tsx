@@ -3,7 +3,8 @@ import { useShallow } from "zustand/react/shallow";
 import type { Issue } from "../api";
 import { variablesFor } from "../expressions";
 import { flowToEdge } from "../graph";
-import { parseIssuePath, selectedNode, useEditor } from "../store";
+import { parseIssuePath, selectedNode, stepOf, useEditor } from "../store";
+import { OutcomeView } from "./test/TestPanel";
 import { fieldId, ParamForm } from "./form/ParamForm";
 
 /**
@@ -18,6 +19,33 @@ export function focusField(param: string, sub?: string): boolean {
   target.focus();
   target.scrollIntoView?.({ block: "nearest" });
   return true;
+}
+
+/** The selected node's step in the test run shown on the canvas. */
+function RunStep({ nodeId }: { nodeId: string }) {
+  const step = useEditor((s) => stepOf(s.testRun, nodeId));
+  return (
+    <section className="run-step" data-testid="run-step" aria-label="Test run step">
+      <span className="section-title">Test run</span>
+      {!step && <p className="muted small">The run did not reach this node (skipped).</p>}
+      {step && (
+        <>
+          <p className="small">
+            <span className={`run-mark run-${step.status}`}>{step.status}</span>
+            {step.branch && (
+              <>
+                {" "}
+                took <strong className="mono">{step.branch}</strong>
+              </>
+            )}
+            <span className="muted"> · {step.duration_ms} ms</span>
+          </p>
+          {step.changes && <pre className="code-block">{JSON.stringify(step.changes, null, 2)}</pre>}
+          {(step.request || step.response || step.error) && <OutcomeView outcome={{ step, switch: null }} />}
+        </>
+      )}
+    </section>
+  );
 }
 
 export function Inspector() {
@@ -41,6 +69,8 @@ export function Inspector() {
     useShallow((s) => ({ setParam: s.setParam, setTitle: s.setTitle, setDescription: s.setDescription })),
   );
 
+  const testRun = useEditor((s) => s.testRun);
+  const setOverlay = useEditor((s) => s.setOverlay);
   const spec = node ? catalogue.get(node.data.kind) : undefined;
   const nodeId = node?.id ?? null;
 
@@ -108,6 +138,12 @@ export function Inspector() {
         <span className="mono muted">{node.id}</span>
       </div>
       <p className="muted small">{spec.description}</p>
+      {node.data.kind === "http_request" && (
+        <button type="button" className="btn small" data-testid="send-test-open" onClick={() => setOverlay("send-test")} title="Send this request for a picked contact or event">
+          Send test…
+        </button>
+      )}
+      {testRun && <RunStep nodeId={node.id} />}
       <label className="field-label" htmlFor="node-title">
         Label
       </label>

@@ -2,7 +2,7 @@ import { Handle, type NodeProps, Position, useUpdateNodeInternals } from "@xyflo
 import { memo, useEffect, useMemo, useRef } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { INPUT_HANDLE, portsOf, type StepNode } from "../graph";
-import { useEditor } from "../store";
+import { stepOf, useEditor } from "../store";
 
 /** One short line describing the node's settings: its first string parameter. */
 function summary(params: Record<string, unknown>, order: string[]): string {
@@ -17,6 +17,14 @@ function summary(params: Record<string, unknown>, order: string[]): string {
 export const StepNodeView = memo(function StepNodeView({ id, data, selected }: NodeProps<StepNode>) {
   const spec = useEditor((s) => s.catalogue.get(data.kind));
   const issues = useEditor(useShallow((s) => s.issues.filter((i) => i.node === id)));
+  // The node's outcome in the test run shown: its status and branch, or "skipped" when the
+  // run did not reach it. Selected as plain strings so other nodes' steps do not re-render it.
+  const outcome = useEditor((s) => {
+    if (!s.testRun) return null;
+    const step = stepOf(s.testRun, id);
+    return step ? `${step.status}${step.branch ? `\u0000${step.branch}` : ""}` : "skipped";
+  });
+  const [runStatus, runBranch] = outcome ? outcome.split("\u0000") : [null, undefined];
   const updateInternals = useUpdateNodeInternals();
   const ports = useMemo(() => (spec ? portsOf(spec, data.params) : []), [spec, data.params]);
   const portKey = ports.map((p) => p.name).join("\u0000");
@@ -39,6 +47,7 @@ export const StepNodeView = memo(function StepNodeView({ id, data, selected }: N
     `cat-${spec?.category ?? "unknown"}`,
     selected ? "selected" : "",
     errors ? "has-error" : warnings ? "has-warning" : "",
+    runStatus ? `run-${runStatus}` : "",
   ].join(" ");
 
   return (
@@ -49,6 +58,12 @@ export const StepNodeView = memo(function StepNodeView({ id, data, selected }: N
       <div className="step-head">
         <span className="step-cat">{spec?.category ?? "?"}</span>
         <span className="step-badges">
+          {runStatus && (
+            <span className={`run-mark run-${runStatus}`} data-testid={`node-${id}-outcome`} title={`Test run: ${runStatus}${runBranch ? ` → ${runBranch}` : ""}`}>
+              {runStatus}
+              {runBranch ? ` → ${runBranch}` : ""}
+            </span>
+          )}
           {errors > 0 && (
             <span className="badge error" data-testid={`node-${id}-errors`} title={`${errors} error(s)`}>
               {errors}
