@@ -178,6 +178,61 @@ pub fn validate_strict(
     finish(definition, payload, problems)
 }
 
+/// Reads the body of `POST /api/v1/groups/{group}/contacts`: a JSON array of contacts, each
+/// `{"id": "..."}`, `{"email": "..."}` or both. Every problem is listed with its path.
+pub fn group_members(value: &Value) -> Result<Vec<hookboard_store::GroupMember>, Vec<String>> {
+    let Some(items) = value.as_array() else {
+        return Err(vec![
+            "the body must be a JSON array of contacts, e.g. [{\"email\": \"ada@example.com\"}]"
+                .to_string(),
+        ]);
+    };
+    let mut problems = Vec::new();
+    let mut members = Vec::with_capacity(items.len());
+    for (at, item) in items.iter().enumerate() {
+        let Some(object) = item.as_object() else {
+            problems.push(format!(
+                "[{at}]: must be an object with `id` and/or `email`"
+            ));
+            continue;
+        };
+        let mut text = |name: &str| match object.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Some(_) => {
+                problems.push(format!("[{at}].{name}: must be a non-empty string"));
+                None
+            }
+        };
+        let member = hookboard_store::GroupMember {
+            id: text("id"),
+            email: text("email"),
+        };
+        for name in object.keys().filter(|k| *k != "id" && *k != "email") {
+            problems.push(format!(
+                "[{at}].{name}: unknown field (only `id` and `email`)"
+            ));
+        }
+        if let Some(email) = &member.email
+            && !is_email(email)
+        {
+            problems.push(format!("[{at}].email: `{email}` is not an email address"));
+        }
+        if member.id.is_none()
+            && member.email.is_none()
+            && object.keys().all(|k| k == "id" || k == "email")
+        {
+            problems.push(format!("[{at}]: give the contact's `id` or `email`"));
+        }
+        members.push(member);
+    }
+    if problems.is_empty() {
+        Ok(members)
+    } else {
+        Err(problems)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

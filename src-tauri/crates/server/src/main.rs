@@ -65,7 +65,10 @@ enum Command {
     /// /api/v1/custom-events/alias/{alias}[?createContact=true] (public API, header
     /// `Authorization: ApiKey <key>`); GET /api/v1/runs[?workflow,status,contact,from,to,limit,
     /// offset] (from/to: RFC 3339 start times), GET /api/v1/runs/{id}, POST
-    /// /api/v1/runs/{id}/replay and POST /api/v1/rejected/{id}/replay (API key).
+    /// /api/v1/runs/{id}/replay and POST /api/v1/rejected/{id}/replay (API key); POST
+    /// /api/v1/groups/{group}/contacts (API key whose scope lists `group:<group>`; body
+    /// `[{"email": ...} | {"id": ...}]`) adds contacts to a group and starts the workflows of
+    /// its "Enters group" triggers for each new member. A scope listing no alias covers all.
     /// Bodies are at most 512 KiB. An event is acknowledged (202 with its id) only once it is
     /// committed to the database; events not yet run are run after a restart. SIGTERM stops
     /// accepting, lets runs in flight finish (up to 20 s) and exits 0.

@@ -273,6 +273,7 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/runs", get(list_runs))
         .route("/api/v1/runs/{id}", get(get_run))
         .route("/api/v1/runs/{id}/replay", post(replay_run))
+        .route("/api/v1/groups/{group}/contacts", post(enter_group))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response_with_state(
             app.clone(),
@@ -870,6 +871,106 @@ async fn replay_run(
     (
         StatusCode::ACCEPTED,
         axum::Json(json!({"run_id": new_id, "replay_of": id})),
+    )
+        .into_response()
+}
+
+/// Names of the workflows an "Enters group" trigger of `group` starts.
+fn group_workflows(bundle: &Bundle, group: &str) -> Vec<String> {
+    bundle
+        .workflows
+        .iter()
+        .filter(|w| {
+            w.nodes.iter().any(|n| {
+                n.kind == hookboard_engine::catalogue::kinds::TRIGGER_GROUP
+                    && n.params.get("group").and_then(Value::as_str).map(str::trim) == Some(group)
+            })
+        })
+        .map(|w| w.name.clone())
+        .collect()
+}
+
+/// `POST /api/v1/groups/{group}/contacts` (API key whose scope lists `group:<group>` or
+/// everything): adds the contacts of the body (a JSON array of `{"id"}` / `{"email"}`; a
+/// missing contact with an email is created) to the group, and for each contact that was not
+/// a member queues a run of every workflow with an "Enters group" trigger for it. 202 with
+/// what happened to each contact; nothing is written when one of them is wrong (422).
+async fn enter_group(
+    State(app): State<App>,
+    Path(group): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let scope = match authenticate(&app, &headers).await {
+        Ok(scope) => scope,
+        Err(response) => return response,
+    };
+    let group = group.trim().to_string();
+    let subject = format!("group:{group}");
+    if !scope_covers(&app.bundle, &scope, &subject) {
+        return error(
+            StatusCode::FORBIDDEN,
+            format!("this API key's scope `{scope}` does not cover `{subject}`"),
+        );
+    }
+    let value = match parse_json(&body) {
+        Ok(value) => value,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let members = match crate::inbound::group_members(&value) {
+        Ok(members) => members,
+        Err(problems) => {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                axum::Json(json!({"error": "the contacts are not valid", "problems": problems})),
+            )
+                .into_response();
+        }
+    };
+    let workflows = group_workflows(&app.bundle, &group);
+    let event = Event {
+        alias: String::new(),
+        source: GROUP_SOURCE.to_string(),
+        payload: json!({"group": group}),
+    };
+    let store = app.store.clone();
+    let name = group.clone();
+    let entered = blocking(
+        move || match store.enter_group(&name, &members, &workflows, &event) {
+            Ok(entries) => Ok(entries),
+            Err(e) if e.code() == "invalid" => Err(Box::new(
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    axum::Json(
+                        json!({"error": "the contacts are not valid", "problems": [e.to_string()]}),
+                    ),
+                )
+                    .into_response(),
+            )),
+            Err(e) => Err(failed(e)),
+        },
+    )
+    .await;
+    let entries = match entered {
+        Ok(entries) => entries,
+        Err(response) => return response,
+    };
+    let queued: Vec<String> = entries.iter().flat_map(|e| e.run_ids.clone()).collect();
+    tracing::info!(group = %group, contacts = entries.len(), runs = queued.len(), "contacts entered group");
+    app.metrics.queued(queued.len());
+    for run_id in queued {
+        let _ = app.queue.send(Work::Run(run_id));
+    }
+    let contacts: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            json!({"contact_id": e.contact_id, "created": e.created, "added": e.added,
+                   "run_ids": e.run_ids})
+        })
+        .collect();
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"group": group, "contacts": contacts})),
     )
         .into_response()
 }

@@ -1061,3 +1061,174 @@ fn runs_are_listed_by_start_time_range_with_the_other_filters() {
         );
     }
 }
+
+/// The demo bundle plus a workflow started when a contact enters `vip` (it posts the contact's
+/// email and the group to the CRM) and one for `other`; scope `groups` covers `group:vip`.
+fn group_bundle(dir: &Path, crm: &Crm) -> PathBuf {
+    let mut bundle = demo();
+    bundle["environments"][0]["variables"]["base_url"] = json!(format!("http://{}", crm.addr));
+    let mut webhook = bundle["webhooks"][0].clone();
+    webhook["name"] = json!("crm_group");
+    webhook["body"]["template"] =
+        json!(r#"{"email": "${contact.email}", "group": "${event.group}"}"#);
+    bundle["webhooks"]
+        .as_array_mut()
+        .expect("webhooks")
+        .push(webhook);
+    for (name, group) in [("vip_welcome", "vip"), ("other_welcome", "other")] {
+        let mut workflow = bundle["workflows"][0].clone();
+        workflow["name"] = json!(name);
+        for node in workflow["nodes"].as_array_mut().expect("nodes") {
+            if node["id"] == "signup" {
+                node["kind"] = json!("trigger_group");
+                node["params"] = json!({"group": group});
+            }
+            if node["id"] == "upsert" {
+                node["params"]["webhook"] = json!("crm_group");
+            }
+            if node["id"] == "synced" {
+                node["params"]["mappings"][0]["value"] = json!("${data.crm_group.id}");
+            }
+        }
+        bundle["workflows"]
+            .as_array_mut()
+            .expect("workflows")
+            .push(workflow);
+    }
+    bundle["api_key_scopes"]
+        .as_array_mut()
+        .expect("scopes")
+        .push(json!({"name": "groups", "aliases": ["group:vip"]}));
+    let path = dir.join("bundle.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&bundle).expect("json")).expect("write");
+    path
+}
+
+/// Waits until the CRM has seen `count` calls, then a little longer for any extra one.
+fn settled_calls(crm: &Crm, count: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while crm.calls().len() < count && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(400));
+    crm.calls()
+        .iter()
+        .map(|c| serde_json::from_str(c).expect("CRM body"))
+        .collect()
+}
+
+#[test]
+fn contacts_entering_a_group_start_its_workflows_once_per_new_member() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = group_bundle(dir.path(), &crm);
+    let db = dir.path().join("hookboard.db");
+    let server = Server::start(&bundle, &db);
+    let key = server.key("groups");
+    let auth = format!("ApiKey {key}");
+    let enter = |auth: &str, group: &str, body: &str| {
+        server.request(
+            "POST",
+            &format!("/api/v1/groups/{group}/contacts"),
+            &[("Authorization", auth)],
+            body.as_bytes(),
+        )
+    };
+    let (status, body) = enter(&auth, "vip", r#"[{"email": "old@example.com"}]"#);
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["contacts"][0]["created"], true);
+    assert_eq!(settled_calls(&crm, 1).len(), 1);
+    let carol = Store::open(&db)
+        .expect("store")
+        .create_contact(&hookboard_engine::model::Contact {
+            email: Some("carol@example.com".into()),
+            ..Default::default()
+        })
+        .expect("contact");
+    let request = json!([
+        {"email": "OLD@example.com"},
+        {"email": "new1@example.com"},
+        {"id": carol.id},
+        {"email": "new2@example.com"},
+        {"email": "new1@example.com"}
+    ]);
+    let (status, body) = enter(&auth, "vip", &request.to_string());
+    assert_eq!(status, 202, "{body}");
+    let added: Vec<bool> = body["contacts"]
+        .as_array()
+        .expect("contacts")
+        .iter()
+        .map(|c| c["added"].as_bool().expect("added"))
+        .collect();
+    assert_eq!(added, [false, true, true, true, false]);
+    let calls = settled_calls(&crm, 4);
+    let mut emails: Vec<&str> = calls
+        .iter()
+        .map(|c| c["email"].as_str().expect("email"))
+        .collect();
+    emails.sort_unstable();
+    assert_eq!(
+        emails,
+        [
+            "carol@example.com",
+            "new1@example.com",
+            "new2@example.com",
+            "old@example.com"
+        ],
+        "one call per new member, none for a contact already in the group"
+    );
+    assert!(calls.iter().all(|c| c["group"] == "vip"), "{calls:?}");
+    let runs = server.runs(&key, 4);
+    assert_eq!(runs.len(), 4);
+    assert!(
+        runs.iter()
+            .all(|r| r["workflow"] == "vip_welcome" && r["status"] == "completed"),
+        "{runs:?}"
+    );
+    let members = Store::open(&db)
+        .expect("store")
+        .search_contacts(&hookboard_store::ContactQuery {
+            group: Some("vip".into()),
+            ..Default::default()
+        })
+        .expect("members");
+    assert_eq!(members.len(), 4);
+    // Refusals write nothing and run nothing.
+    let (status, body) = enter(
+        &auth,
+        "vip",
+        r#"[{"email": "x@example.com"}, {"id": "nobody"}]"#,
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["problems"].to_string().contains("contacts[1]"),
+        "{body}"
+    );
+    let (status, body) = enter(&auth, "vip", r#"[{"email": "not-an-email"}, 3]"#);
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        body["problems"].as_array().expect("problems").len(),
+        2,
+        "{body}"
+    );
+    assert_eq!(enter(&auth, "vip", "[{").0, 400);
+    assert_eq!(
+        enter(&auth, "other", r#"[{"email": "y@example.com"}]"#).0,
+        403
+    );
+    let signups = format!("ApiKey {}", server.key("signups"));
+    assert_eq!(
+        enter(&signups, "vip", r#"[{"email": "y@example.com"}]"#).0,
+        403
+    );
+    assert_eq!(enter("", "vip", r#"[{"email": "y@example.com"}]"#).0, 401);
+    assert_eq!(settled_calls(&crm, 4).len(), 4);
+    assert!(
+        Store::open(&db)
+            .expect("store")
+            .find_contact_by_email("x@example.com")
+            .expect("find")
+            .is_none(),
+        "a refused request created no contact"
+    );
+}
