@@ -64,7 +64,8 @@
 //! which curl types the same way), the connector's authentication, the body (`--data-raw` for
 //! JSON, XML and text; one `--data-urlencode name=value` per form field), and `--max-time` when
 //! the timeout is not the default. Every word is single-quoted for a POSIX shell when it needs
-//! quoting (`$'...'` when it holds a tab or another control character). Query values and form
+//! quoting, control characters included (bash's `$'...'` is read when pasted, but not written:
+//! it is not POSIX, and `sh` on Debian does not know it). Query values and form
 //! field names are form-encoded like the engine encodes them, except inside `${...}`, which is
 //! kept literally: a command with templates shows where values go and is run once they are
 //! replaced. The engine's per-call `Idempotency-Key` header and curl's own `User-Agent` and
