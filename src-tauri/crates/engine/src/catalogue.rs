@@ -172,6 +172,14 @@ impl NodeTypeSpec {
         names
     }
 
+    /// Whether a parameter that has a default is missing (or null) in `params`, i.e. whether
+    /// [`NodeTypeSpec::params_with_defaults`] would change anything.
+    pub fn lacks_defaults(&self, params: &std::collections::BTreeMap<String, Value>) -> bool {
+        self.params.iter().any(|param| {
+            param.default.is_some() && params.get(&param.name).is_none_or(Value::is_null)
+        })
+    }
+
     /// The node's parameters with every missing one that has a default filled in.
     pub fn params_with_defaults(
         &self,

@@ -97,20 +97,104 @@ pub struct Scope {
 impl Scope {
     /// The scope as a template context. Build it once per step and reuse it for every field.
     pub fn to_context(&self) -> JinjaValue {
-        let env: BTreeMap<&str, JinjaValue> = self
-            .env
+        let mut cache = ContextCache::default();
+        cache.context(self)
+    }
+
+    /// One top-level variable of the context, converted for minijinja.
+    fn part(&self, part: Part) -> JinjaValue {
+        match part {
+            Part::Event => JinjaValue::from_serialize(&self.event),
+            Part::Contact => JinjaValue::from_serialize(&self.contact),
+            Part::Data => JinjaValue::from_serialize(&self.data),
+            Part::Response => JinjaValue::from_serialize(&self.response),
+            Part::Run => JinjaValue::from_serialize(&self.run),
+            Part::Error => JinjaValue::from_serialize(&self.error),
+            Part::Env => {
+                let env: BTreeMap<&str, JinjaValue> = self
+                    .env
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), JinjaValue::from_safe_string(v.clone())))
+                    .collect();
+                JinjaValue::from(env)
+            }
+        }
+    }
+}
+
+/// A top-level variable of the template context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// `event`
+    Event,
+    /// `contact`
+    Contact,
+    /// `data`
+    Data,
+    /// `response`
+    Response,
+    /// `run`
+    Run,
+    /// `error`
+    Error,
+    /// `env`
+    Env,
+}
+
+impl Part {
+    const ALL: [Part; 7] = [
+        Part::Event,
+        Part::Contact,
+        Part::Data,
+        Part::Response,
+        Part::Run,
+        Part::Error,
+        Part::Env,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Part::Event => "event",
+            Part::Contact => "contact",
+            Part::Data => "data",
+            Part::Response => "response",
+            Part::Run => "run",
+            Part::Error => "error",
+            Part::Env => "env",
+        }
+    }
+}
+
+/// The template context of a run, kept between its steps: a top-level variable is converted
+/// again only after the runner changed it (a response, a contact field), not at every step.
+#[derive(Debug, Default)]
+pub(crate) struct ContextCache {
+    parts: [Option<JinjaValue>; 7],
+    whole: Option<JinjaValue>,
+}
+
+impl ContextCache {
+    /// Marks a variable as changed in the scope.
+    pub(crate) fn invalidate(&mut self, part: Part) {
+        self.parts[part as usize] = None;
+        self.whole = None;
+    }
+
+    /// The context for `scope`, converting only the variables changed since the last call.
+    pub(crate) fn context(&mut self, scope: &Scope) -> JinjaValue {
+        if let Some(whole) = &self.whole {
+            return whole.clone();
+        }
+        let root: BTreeMap<&str, JinjaValue> = Part::ALL
             .iter()
-            .map(|(k, v)| (k.as_str(), JinjaValue::from_safe_string(v.clone())))
+            .map(|&part| {
+                let value = self.parts[part as usize].get_or_insert_with(|| scope.part(part));
+                (part.name(), value.clone())
+            })
             .collect();
-        let mut root: BTreeMap<&str, JinjaValue> = BTreeMap::new();
-        root.insert("event", JinjaValue::from_serialize(&self.event));
-        root.insert("contact", JinjaValue::from_serialize(&self.contact));
-        root.insert("data", JinjaValue::from_serialize(&self.data));
-        root.insert("response", JinjaValue::from_serialize(&self.response));
-        root.insert("run", JinjaValue::from_serialize(&self.run));
-        root.insert("error", JinjaValue::from_serialize(&self.error));
-        root.insert("env", JinjaValue::from(env));
-        JinjaValue::from(root)
+        let whole = JinjaValue::from(root);
+        self.whole = Some(whole.clone());
+        whole
     }
 }
 
@@ -147,18 +231,28 @@ impl Expressions {
         });
         env.set_keep_trailing_newline(true);
         env.set_auto_escape_callback(|name| match name {
+            name if name.starts_with("json:") => AutoEscape::Json,
             name if name.starts_with("url:") => AutoEscape::Custom("url"),
             name if name.starts_with("xml:") => AutoEscape::Custom("xml"),
             _ => AutoEscape::None,
         });
         env.set_formatter(|out, state, value| {
-            let text = display(value);
             match state.auto_escape() {
-                AutoEscape::Custom("url") if !value.is_safe() => {
-                    write!(out, "{}", utf8_percent_encode(&text, URL_VALUE))?;
+                // JSON bodies: the value as JSON (strings quoted and escaped, structures and
+                // numbers keep their type), written straight into the output.
+                AutoEscape::Json => {
+                    if value.is_undefined() {
+                        return Err(minijinja::Error::from(ErrorKind::UndefinedError));
+                    }
+                    serde_json::to_writer(FmtWriter(out), value).map_err(|e| {
+                        minijinja::Error::new(ErrorKind::BadSerialization, format!("not JSON: {e}"))
+                    })?;
                 }
-                AutoEscape::Custom("xml") => out.write_str(&xml_escape(&text))?,
-                _ => out.write_str(&text)?,
+                AutoEscape::Custom("url") if !value.is_safe() => {
+                    write!(out, "{}", utf8_percent_encode(&display(value), URL_VALUE))?;
+                }
+                AutoEscape::Custom("xml") => write_xml_escaped(out, &display(value))?,
+                _ => out.write_str(&display(value))?,
             }
             Ok(())
         });
@@ -336,16 +430,20 @@ fn compile_json_value(value: &Value, out: &mut String) {
 }
 
 /// A JSON string of the body: literal text as a JSON string literal; exactly one expression
-/// as a typed JSON value (unless it is a key); anything else rendered, then JSON-escaped.
+/// as a typed JSON value (unless it is a key: the template is rendered with JSON
+/// auto-escaping, so the value is written as JSON); anything else rendered as text, then
+/// JSON-escaped as a whole.
 fn compile_json_string(text: &str, typed: bool, out: &mut String) {
     if !text.contains("${") {
         out.push_str(&Value::String(text.to_string()).to_string());
     } else if let Some(inner) = single_expression(text).filter(|_| typed) {
-        out.push_str(&format!("${{ ({inner}) | typed_json }}"));
+        out.push_str("${ (");
+        out.push_str(inner);
+        out.push_str(") }");
     } else {
-        out.push_str(&format!(
-            "\"${{% filter json_inner %}}{text}${{% endfilter %}}\""
-        ));
+        out.push_str("\"${% autoescape false %}${% filter json_inner %}");
+        out.push_str(text);
+        out.push_str("${% endfilter %}${% endautoescape %}\"");
     }
 }
 
@@ -397,33 +495,64 @@ fn unwrap_placeholders(condition: &str) -> String {
 }
 
 /// The text of a value as it is inserted: strings as they are, structures as JSON.
-fn display(value: &JinjaValue) -> String {
-    if value.is_none() {
-        return String::new();
+fn display(value: &JinjaValue) -> std::borrow::Cow<'_, str> {
+    if let Some(text) = value.as_str() {
+        return std::borrow::Cow::Borrowed(text);
     }
-    match value.kind() {
+    if value.is_none() {
+        return std::borrow::Cow::Borrowed("");
+    }
+    std::borrow::Cow::Owned(match value.kind() {
         minijinja::value::ValueKind::Map
         | minijinja::value::ValueKind::Seq
         | minijinja::value::ValueKind::Iterable => {
             serde_json::to_string(value).unwrap_or_else(|_| value.to_string())
         }
         _ => value.to_string(),
+    })
+}
+
+/// Lets serde_json write into a template's output without an intermediate string.
+struct FmtWriter<'a, 'b>(&'a mut minijinja::Output<'b>);
+
+impl std::io::Write for FmtWriter<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // serde_json only ever writes whole UTF-8 sequences.
+        let text = std::str::from_utf8(buf)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        self.0
+            .write_str(text)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        Ok(buf.len())
     }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes `text` XML-escaped (see [`xml_escape`]) without building a new string.
+fn write_xml_escaped(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
+    let mut rest = text;
+    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.write_str(&rest[..at])?;
+        out.write_str(match rest.as_bytes()[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&apos;",
+        })?;
+        rest = &rest[at + 1..];
+    }
+    out.write_str(rest)
 }
 
 /// Escapes text for XML element content and attribute values.
 pub fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            _ => out.push(c),
-        }
-    }
+    // Writing into a String cannot fail.
+    let _ = write_xml_escaped(&mut out, text);
     out
 }
 

@@ -344,6 +344,8 @@ impl HttpClient {
         check_url_allowed(&req.url, self.policy.allow_insecure_http)?;
         let headers = build_headers(req)?;
         let method = to_reqwest_method(req.method);
+        // Copied once; every attempt and redirect shares it.
+        let body = req.body.clone().map(bytes::Bytes::from);
         let max_attempts = retry.max_attempts.max(1);
         let method_retryable = req.method.is_idempotent() || retry.retry_non_idempotent;
 
@@ -352,7 +354,7 @@ impl HttpClient {
             attempt += 1;
             let last = attempt >= max_attempts || !method_retryable;
             let outcome = self
-                .attempt(req, method.clone(), headers.clone(), timeout)
+                .attempt(req, method.clone(), headers.clone(), body.clone(), timeout)
                 .await;
             match outcome {
                 Ok(got) => {
@@ -396,26 +398,26 @@ impl HttpClient {
     }
 
     /// One attempt: send (following redirects), then read the body within the size limit,
-    /// all within `timeout`.
+    /// all within `timeout` (one timer for the whole attempt, redirects included).
     async fn attempt(
         &self,
         req: &OutboundRequest,
         method: reqwest::Method,
         headers: HeaderMap,
+        body: Option<bytes::Bytes>,
         timeout: Duration,
     ) -> Result<Received, HttpError> {
         let work = async {
             let mut url = req.url.clone();
             let mut method = method;
             let mut headers = headers;
-            let mut body = req.body.clone();
+            let mut body = body;
             let mut redirects = 0usize;
             loop {
                 let mut builder = self
                     .client
                     .request(method.clone(), url.clone())
-                    .headers(headers.clone())
-                    .timeout(timeout);
+                    .headers(headers.clone());
                 if let Some(bytes) = &body {
                     builder = builder.body(bytes.clone());
                 }

@@ -1,5 +1,6 @@
 //! The runner: executes a workflow for one contact and one event and records every step.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -8,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{apply_auth, mask};
 use crate::catalogue::{kinds, parse_duration_ms};
-use crate::expr::{Escape, ExprError, Expressions, Scope};
+use crate::expr::{ContextCache, Escape, ExprError, Expressions, Part, Scope};
 use crate::http::{HttpClient, HttpError, HttpPolicy, OutboundRequest};
 use crate::model::{BodyKind, Bundle, Contact, Event, Node, Webhook, Workflow};
 use crate::parse::parse_response;
@@ -72,6 +73,12 @@ pub struct HttpOutcome {
     pub response: Option<Value>,
     /// Whether the failure is one the `error` port handles (network, timeout, TLS, parse).
     pub routable_error: bool,
+}
+
+/// What expressions read during a run, and its template context kept between steps.
+struct Vars {
+    scope: Scope,
+    cache: ContextCache,
 }
 
 /// The engine: one HTTP client and one template environment, shared by every run.
@@ -148,8 +155,9 @@ impl Engine {
             .run_id
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let mut scope = Scope {
-            event: event.payload.clone(),
+        let start = pick_trigger(workflow, &event);
+        let scope = Scope {
+            event: event.payload,
             contact,
             run: json!({"id": run_id, "workflow": workflow.name}),
             env: options.env.clone(),
@@ -164,7 +172,7 @@ impl Engine {
             contact: Contact::default(),
             resume_at: None,
         };
-        let Some(start) = pick_trigger(workflow, &event) else {
+        let Some(start) = start else {
             trace.status = RunStatus::Failed;
             trace.steps.push(Step {
                 node: String::new(),
@@ -182,6 +190,10 @@ impl Engine {
             });
             trace.contact = scope.contact;
             return trace;
+        };
+        let mut vars = Vars {
+            scope,
+            cache: ContextCache::default(),
         };
         let mut queue: VecDeque<&Node> = VecDeque::from([start]);
         while let Some(node) = queue.pop_front() {
@@ -201,7 +213,7 @@ impl Engine {
             }
             let started = Instant::now();
             let mut s = self
-                .execute(bundle, workflow, node, &mut scope, secrets, options)
+                .execute(bundle, workflow, node, &mut vars, secrets, options)
                 .await;
             s.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let status = s.status;
@@ -231,7 +243,7 @@ impl Engine {
                 }
             }
         }
-        trace.contact = scope.contact;
+        trace.contact = vars.scope.contact;
         trace
     }
 
@@ -240,20 +252,21 @@ impl Engine {
         bundle: &Bundle,
         workflow: &Workflow,
         node: &Node,
-        scope: &mut Scope,
+        vars: &mut Vars,
         secrets: &dyn SecretStore,
         options: &RunOptions,
     ) -> Step {
+        let Vars { scope, cache } = vars;
         let with_defaults;
         let node = match crate::catalogue::node_type(&node.kind) {
-            Some(spec) => {
+            Some(spec) if spec.lacks_defaults(&node.params) => {
                 with_defaults = Node {
                     params: spec.params_with_defaults(&node.params),
                     ..node.clone()
                 };
                 &with_defaults
             }
-            None => node,
+            _ => node,
         };
         let mut s = step(node);
         let str_param = |name: &str| node.params.get(name).and_then(Value::as_str).unwrap_or("");
@@ -263,7 +276,7 @@ impl Engine {
             | kinds::TRIGGER_SUBSCRIPTION
             | kinds::TRIGGER_MANUAL => s.branch = Some("next".into()),
             kinds::HTTP_REQUEST => {
-                let webhook = match resolve_webhook(bundle, node) {
+                let webhook = match webhook_of(bundle, node) {
                     Ok(w) => w,
                     Err(e) => {
                         s.status = StepStatus::Error;
@@ -271,7 +284,7 @@ impl Engine {
                         return s;
                     }
                 };
-                let ctx = scope.to_context();
+                let ctx = cache.context(scope);
                 if let Some(identifier) = node.params.get("identifier").and_then(Value::as_str)
                     && let Err(e) = self.expressions.render(identifier, &ctx, Escape::Plain)
                 {
@@ -291,17 +304,23 @@ impl Engine {
                 traced.kind = node.kind.clone();
                 if let Some(response) = outcome.response {
                     scope.response = response;
+                    cache.invalidate(Part::Response);
                 }
                 match (&traced.error, outcome.routable_error) {
                     (None, _) => {
-                        scope.error = json!({});
+                        if !scope.error.as_object().is_some_and(|e| e.is_empty()) {
+                            scope.error = json!({});
+                            cache.invalidate(Part::Error);
+                        }
                         if let Some(parsed) = outcome.parsed {
                             scope.data.insert(webhook.name.clone(), parsed);
+                            cache.invalidate(Part::Data);
                         }
                         traced.branch = Some("response".into());
                     }
                     (Some(err), true) if error_wired => {
                         scope.error = json!({"kind": err.kind, "message": err.message});
+                        cache.invalidate(Part::Error);
                         traced.status = StepStatus::Ok;
                         traced.branch = Some("error".into());
                     }
@@ -315,15 +334,15 @@ impl Engine {
                     .get("status")
                     .and_then(Value::as_u64)
                     .and_then(|s| u16::try_from(s).ok());
-                let ctx = scope.to_context();
+                // Built only if a path has a condition: status ranges need no template context.
+                let mut ctx = None;
                 let paths = node
                     .params
                     .get("paths")
                     .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
+                    .map_or(&[][..], Vec::as_slice);
                 let mut chosen = None;
-                for path in &paths {
+                for path in paths {
                     let name = path.get("name").and_then(Value::as_str).unwrap_or("");
                     let when = path.get("when").and_then(Value::as_str).unwrap_or("");
                     let matched = match status_matcher(when) {
@@ -341,7 +360,10 @@ impl Engine {
                                 return s;
                             }
                         },
-                        None => match self.expressions.eval_condition(when, &ctx) {
+                        None => match self
+                            .expressions
+                            .eval_condition(when, ctx.get_or_insert_with(|| cache.context(scope)))
+                        {
                             Ok(b) => b,
                             Err(e) => {
                                 s.status = StepStatus::Error;
@@ -358,7 +380,7 @@ impl Engine {
                 s.branch = Some(chosen.unwrap_or_else(|| "fallback".into()));
             }
             kinds::CONDITION => {
-                let ctx = scope.to_context();
+                let ctx = cache.context(scope);
                 match self
                     .expressions
                     .eval_condition(str_param("expression"), &ctx)
@@ -371,14 +393,13 @@ impl Engine {
                 }
             }
             kinds::SET_FIELD => {
-                let ctx = scope.to_context();
+                let ctx = cache.context(scope);
                 let mut changes = BTreeMap::new();
                 let mappings = node
                     .params
                     .get("mappings")
                     .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
+                    .map_or(&[][..], Vec::as_slice);
                 for mapping in mappings {
                     let field = mapping.get("field").and_then(Value::as_str).unwrap_or("");
                     let template = mapping.get("value").and_then(Value::as_str).unwrap_or("");
@@ -390,6 +411,7 @@ impl Engine {
                             return s;
                         }
                     };
+                    cache.invalidate(Part::Contact);
                     if let Err(message) = scope.contact.set_field(field, value.clone()) {
                         s.status = StepStatus::Error;
                         s.error = Some(step_error(
@@ -690,8 +712,13 @@ fn mask_value(value: Value, masks: &[String]) -> Value {
 
 /// The webhook an HTTP request node sends: a named one of the bundle, or its inline one.
 pub fn resolve_webhook(bundle: &Bundle, node: &Node) -> Result<Webhook, StepError> {
+    webhook_of(bundle, node).map(Cow::into_owned)
+}
+
+/// [`resolve_webhook`] without copying a named webhook out of the bundle.
+fn webhook_of<'a>(bundle: &'a Bundle, node: &Node) -> Result<Cow<'a, Webhook>, StepError> {
     if let Some(name) = node.params.get("webhook").and_then(Value::as_str) {
-        return bundle.webhook(name).cloned().ok_or_else(|| {
+        return bundle.webhook(name).map(Cow::Borrowed).ok_or_else(|| {
             step_error(
                 "config",
                 format!("node `{}`: no webhook named `{name}`", node.id),
@@ -709,7 +736,7 @@ pub fn resolve_webhook(bundle: &Bundle, node: &Node) -> Result<Webhook, StepErro
             if webhook.name.is_empty() {
                 webhook.name = node.id.clone();
             }
-            Ok(webhook)
+            Ok(Cow::Owned(webhook))
         }
         None => Err(step_error(
             "config",

@@ -104,6 +104,24 @@ fn json_body_keeps_types_of_single_expressions() {
 }
 
 #[test]
+fn json_body_escapes_trusted_env_values_and_nulls_too() {
+    let ex = Expressions::new();
+    let mut scope = scope_with(json!({"none": null, "n": 3}));
+    scope.env.insert("tricky".into(), "a\"b\\c\n}".into());
+    let ctx = scope.to_context();
+    let out = ex
+        .render_json(
+            r#"{"raw": "${env.tricky}", "mixed": "<${env.tricky}>", "none": "${event.none}", "${event.n}": "${event.n | default(0)}"}"#,
+            &ctx,
+        )
+        .expect("renders");
+    assert_eq!(
+        out,
+        json!({"raw": "a\"b\\c\n}", "mixed": "<a\"b\\c\n}>", "none": null, "3": 3})
+    );
+}
+
+#[test]
 fn json_body_that_is_not_json_says_where() {
     let ex = Expressions::new();
     let ctx = scope_with(json!({})).to_context();
