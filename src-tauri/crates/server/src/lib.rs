@@ -5,6 +5,7 @@ pub mod bundle;
 pub mod inbound;
 pub mod keys;
 pub mod metrics;
+pub mod openapi;
 pub mod run;
 pub mod serve;
 pub mod signature;

@@ -12,7 +12,6 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use hookboard_engine::http::HttpPolicy;
 use hookboard_engine::model::{Bundle, Contact, Event, EventContext, EventDefinition, Workflow};
 use hookboard_engine::runner::{Engine, RunOptions, WaitMode};
@@ -24,6 +23,9 @@ use hookboard_store::{
 };
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::bundle::load_bundle;
 use crate::inbound::{Accepted, map_webhook, parse_json, validate_strict};
@@ -256,24 +258,23 @@ async fn shutdown_signal() {
     eprintln!("hookboard-server: shutting down");
 }
 
-/// The HTTP routes, with the 512 KiB body limit.
+/// The HTTP routes, with the 512 KiB body limit. Every route is registered with its
+/// `#[utoipa::path]` description, so `GET /openapi.json` documents each one.
 pub fn router(app: App) -> Router {
-    Router::new()
-        .route(
-            "/healthz",
-            get(|| async { axum::Json(json!({"status": "ok"})) }),
-        )
-        .route("/metrics", get(metrics))
-        .route("/hooks/{alias}", post(webhook_event))
-        .route(
-            "/api/v1/custom-events/alias/{alias}",
-            post(public_api_event),
-        )
-        .route("/api/v1/rejected/{id}/replay", post(replay_rejected))
-        .route("/api/v1/runs", get(list_runs))
-        .route("/api/v1/runs/{id}", get(get_run))
-        .route("/api/v1/runs/{id}/replay", post(replay_run))
-        .route("/api/v1/groups/{group}/contacts", post(enter_group))
+    let (router, api) = OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi_json))
+        .routes(routes!(webhook_event))
+        .routes(routes!(public_api_event))
+        .routes(routes!(replay_rejected))
+        .routes(routes!(list_runs))
+        .routes(routes!(get_run))
+        .routes(routes!(replay_run))
+        .routes(routes!(enter_group))
+        .split_for_parts();
+    router
+        .layer(axum::Extension(Arc::new(api)))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response_with_state(
             app.clone(),
@@ -282,7 +283,25 @@ pub fn router(app: App) -> Router {
         .with_state(app)
 }
 
+/// `GET /healthz`.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The server is up", body = crate::openapi::Health)))]
+async fn healthz() -> Response {
+    axum::Json(json!({"status": "ok"})).into_response()
+}
+
+/// `GET /openapi.json`: this API's OpenAPI document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI document of this server", body = Object)))]
+async fn openapi_json(
+    axum::Extension(api): axum::Extension<Arc<utoipa::openapi::OpenApi>>,
+) -> Response {
+    axum::Json(api.as_ref().clone()).into_response()
+}
+
 /// `GET /metrics`: Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format: events accepted, duplicated and rejected by reason, runs by status, step duration histogram, queue depth", content_type = "text/plain", body = String)))]
 async fn metrics(State(app): State<App>) -> Response {
     (
         [(
@@ -440,6 +459,18 @@ fn create_contact_flag(query: &HashMap<String, String>) -> Result<bool, String> 
 /// current definition; when it passes, the event is committed and run as if just received, and
 /// the rejected copy is deleted. Webhook events create their contact; public API events follow
 /// `createContact`. A body that still fails gets the same answer as before and is kept.
+#[utoipa::path(post, path = "/api/v1/rejected/{id}/replay", tag = "inbound",
+    params(
+        ("id" = String, Path, description = "Id of a rejected event"),
+        ("createContact" = Option<bool>, Query, description = "For a public API event: create a missing contact"),
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 202, description = "Valid now: committed, queued and removed from the rejected list", body = crate::openapi::EventAccepted),
+        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No rejected event with this id, or its alias is gone", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Still not valid; it stays in the rejected list", body = crate::openapi::ErrorBody),
+    ))]
 async fn replay_rejected(
     State(app): State<App>,
     Path(id): Path<String>,
@@ -580,6 +611,22 @@ async fn commit(
     }
 }
 
+#[utoipa::path(post, path = "/hooks/{alias}", tag = "inbound",
+    params(
+        ("alias" = String, Path, description = "Alias of a webhook event definition"),
+        ("webhook-id" = Option<String>, Header, description = "Standard Webhooks message id (when the alias has a signing secret)"),
+        ("webhook-timestamp" = Option<String>, Header, description = "Unix seconds; at most 5 minutes old"),
+        ("webhook-signature" = Option<String>, Header, description = "`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, several separated by spaces"),
+    ),
+    request_body(content = Object, description = "Any JSON object of at most 512 KiB; fields are read by the definition's JSON Pointers, unknown fields ignored"),
+    responses(
+        (status = 202, description = "Committed and queued (or a repeated primary key acknowledged again)", body = crate::openapi::EventAccepted),
+        (status = 400, description = "Malformed JSON, with line and column; the body is kept as rejected", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or wrong signature, or timestamp too old", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No webhook event with this alias", body = crate::openapi::ErrorBody),
+        (status = 413, description = "Body larger than 512 KiB"),
+        (status = 422, description = "Email or primary key missing; the body is kept as rejected", body = crate::openapi::ErrorBody),
+    ))]
 async fn webhook_event(
     State(app): State<App>,
     Path(alias): Path<String>,
@@ -655,6 +702,22 @@ async fn authenticate(app: &App, headers: &HeaderMap) -> Result<String, Response
         .ok_or_else(unauthorized)
 }
 
+#[utoipa::path(post, path = "/api/v1/custom-events/alias/{alias}", tag = "inbound",
+    params(
+        ("alias" = String, Path, description = "Alias of a public API event definition"),
+        ("createContact" = Option<bool>, Query, description = "Create the contact when no contact has the event's email"),
+    ),
+    request_body(content = Object, description = "The event's fields, validated strictly (unknown fields, missing required fields and wrong types are refused)"),
+    security(("api_key" = [])),
+    responses(
+        (status = 202, description = "Committed and queued (or a repeated primary key acknowledged again)", body = crate::openapi::EventAccepted),
+        (status = 400, description = "Malformed JSON or createContact", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The key's scope does not cover this alias", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such event, or no contact and createContact is not set", body = crate::openapi::ErrorBody),
+        (status = 413, description = "Body larger than 512 KiB"),
+        (status = 422, description = "Every problem of the event; the body is kept as rejected", body = crate::openapi::ErrorBody),
+    ))]
 async fn public_api_event(
     State(app): State<App>,
     Path(alias): Path<String>,
@@ -688,6 +751,22 @@ async fn public_api_event(
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/runs", tag = "runs",
+    params(
+        ("workflow" = Option<String>, Query, description = "Only runs of this workflow"),
+        ("status" = Option<String>, Query, description = "`completed`, `failed` or `waiting`"),
+        ("contact" = Option<String>, Query, description = "Only runs for this contact id"),
+        ("from" = Option<String>, Query, description = "RFC 3339; runs started at or after it"),
+        ("to" = Option<String>, Query, description = "RFC 3339; runs started before it"),
+        ("limit" = Option<u64>, Query, description = "Page size, default 50, at most 1000"),
+        ("offset" = Option<u64>, Query, description = "Runs to skip"),
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "One page of runs, newest first", body = crate::openapi::RunList),
+        (status = 400, description = "A parameter is malformed; the message names it", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorBody),
+    ))]
 async fn list_runs(
     State(app): State<App>,
     Query(query): Query<HashMap<String, String>>,
@@ -750,6 +829,14 @@ async fn list_runs(
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/runs/{id}", tag = "runs",
+    params(("id" = String, Path, description = "Run id")),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The run with its steps", body = crate::openapi::RunDoc),
+        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No run with this id", body = crate::openapi::ErrorBody),
+    ))]
 async fn get_run(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     if let Err(response) = authenticate(&app, &headers).await {
         return response;
@@ -798,6 +885,16 @@ fn subject_of(event: &Event) -> String {
 /// `POST /api/v1/runs/{id}/replay` (API key whose scope covers the run's event alias, or
 /// `group:<name>` for a run started by a group entry): queues a new run of the same workflow
 /// with the same event, for the contact as it is now; 202 with the new run's id.
+#[utoipa::path(post, path = "/api/v1/runs/{id}/replay", tag = "runs",
+    params(("id" = String, Path, description = "Id of the run to replay")),
+    security(("api_key" = [])),
+    responses(
+        (status = 202, description = "A new run of the same workflow with the same event is queued", body = crate::openapi::RunReplayed),
+        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The key's scope does not cover the run's event alias (or group)", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No run with this id", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The bundle no longer has the run's workflow", body = crate::openapi::ErrorBody),
+    ))]
 async fn replay_run(
     State(app): State<App>,
     Path(id): Path<String>,
@@ -895,6 +992,18 @@ fn group_workflows(bundle: &Bundle, group: &str) -> Vec<String> {
 /// missing contact with an email is created) to the group, and for each contact that was not
 /// a member queues a run of every workflow with an "Enters group" trigger for it. 202 with
 /// what happened to each contact; nothing is written when one of them is wrong (422).
+#[utoipa::path(post, path = "/api/v1/groups/{group}/contacts", tag = "inbound",
+    params(("group" = String, Path, description = "Group name; a key's scope must list `group:<name>` or no alias at all")),
+    request_body(content = Vec<crate::openapi::GroupContact>, description = "Contacts to add"),
+    security(("api_key" = [])),
+    responses(
+        (status = 202, description = "Contacts added; a run of each Enters group workflow queued per new member", body = crate::openapi::GroupEntered),
+        (status = 400, description = "Malformed JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The key's scope does not cover this group", body = crate::openapi::ErrorBody),
+        (status = 413, description = "Body larger than 512 KiB"),
+        (status = 422, description = "Every problem of the contacts; nothing was written", body = crate::openapi::ErrorBody),
+    ))]
 async fn enter_group(
     State(app): State<App>,
     Path(group): Path<String>,

@@ -1232,3 +1232,80 @@ fn contacts_entering_a_group_start_its_workflows_once_per_new_member() {
         "a refused request created no contact"
     );
 }
+
+/// Every route the server answers, as `METHOD path` with OpenAPI path templates.
+const ROUTES: &[&str] = &[
+    "GET /healthz",
+    "GET /metrics",
+    "GET /openapi.json",
+    "POST /hooks/{alias}",
+    "POST /api/v1/custom-events/alias/{alias}",
+    "POST /api/v1/rejected/{id}/replay",
+    "GET /api/v1/runs",
+    "GET /api/v1/runs/{id}",
+    "POST /api/v1/runs/{id}/replay",
+    "POST /api/v1/groups/{group}/contacts",
+];
+
+/// Whether the router has a route for this request: axum's own "no route" answer is a 404
+/// with an empty body (every handler's 404 has a JSON body), a wrong method a 405.
+fn routed(server: &Server, method: &str, path: &str) -> bool {
+    let (status, body) = server.try_request(method, path, &[], b"").expect("request");
+    status != 405 && !(status == 404 && body.is_empty())
+}
+
+#[test]
+fn openapi_json_is_a_valid_openapi_3_document_of_every_route() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = webhook_server(&dir, &crm);
+    let (status, text) = server
+        .try_request("GET", "/openapi.json", &[], b"")
+        .expect("request");
+    assert_eq!(status, 200, "{text}");
+    let spec = oas3::from_json(&text).expect("an OpenAPI 3 document");
+    let version = spec.validate_version().expect("OpenAPI version");
+    assert_eq!(version.major, 3, "{}", spec.openapi);
+    let mut documented = std::collections::BTreeSet::new();
+    for (path, item) in spec.paths.clone().unwrap_or_default() {
+        for (method, operation) in item.methods() {
+            documented.insert(format!("{method} {path}"));
+            for (code, response) in operation.responses.clone().unwrap_or_default() {
+                let response = response
+                    .resolve(&spec)
+                    .unwrap_or_else(|e| panic!("{method} {path} {code}: {e}"));
+                for media in response.content.values() {
+                    if let Some(schema) = &media.schema {
+                        schema
+                            .resolve(&spec)
+                            .unwrap_or_else(|e| panic!("{method} {path} {code} schema: {e}"));
+                    }
+                }
+            }
+            assert!(
+                operation.responses.as_ref().is_some_and(|r| !r.is_empty()),
+                "{method} {path} documents no response"
+            );
+        }
+    }
+    let expected: std::collections::BTreeSet<String> =
+        ROUTES.iter().map(|r| r.to_string()).collect();
+    assert_eq!(documented, expected);
+    // Each documented route is served, and a route that is not documented is not.
+    for route in ROUTES {
+        let (method, path) = route.split_once(' ').expect("route");
+        let concrete = path
+            .replace("{alias}", "signup")
+            .replace("{id}", "some-id")
+            .replace("{group}", "vip");
+        assert!(routed(&server, method, &concrete), "{route} is not served");
+    }
+    assert!(!routed(&server, "GET", "/api/v1/undocumented"));
+    assert!(!routed(&server, "DELETE", "/api/v1/runs/some-id"));
+    let security = spec
+        .components
+        .as_ref()
+        .map(|c| c.security_schemes.contains_key("api_key"))
+        .unwrap_or(false);
+    assert!(security, "the API key scheme is described");
+}
