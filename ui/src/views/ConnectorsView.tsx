@@ -6,7 +6,7 @@ import type { ConnectorAuth } from "../bindings/ConnectorAuth";
 import { Icon } from "../components/Icon";
 import { useEditor } from "../store";
 import { loadReference } from "../workspace";
-import { FieldError, type FieldErrors, ListState, rowKeys, useLoaded } from "./people/common";
+import { FieldError, type FieldErrors, ListState, useLoaded } from "./people/common";
 import "../styles/views.css";
 
 type AuthType = ConnectorAuth["type"];
@@ -192,7 +192,13 @@ export function ConnectorsView() {
             <p className="small">Create one with New connector: Basic login, Bearer token or API key.</p>
           </ListState>
           {infos && infos.length > 0 && (
-            <table className="ws-table" data-testid="connector-list">
+            <table className="ws-table fixed" data-testid="connector-list">
+              <colgroup>
+                <col className="ws-w-30" />
+                <col />
+                <col className="ws-w-30" />
+                <col className="ws-w-act" />
+              </colgroup>
               <thead>
                 <tr>
                   <th>Name</th>
@@ -210,15 +216,17 @@ export function ConnectorsView() {
                       key={name}
                       className={`ws-row${draft?.original === name ? " selected" : ""}`}
                       data-testid={`connector-${name}`}
-                      tabIndex={0}
                       aria-selected={draft?.original === name}
                       onClick={open}
-                      onKeyDown={rowKeys(open)}
                     >
-                      <td className="mono">{name}</td>
+                      <td>
+                        <button type="button" className="link mono ws-open" data-testid={`open-connector-${name}`} title={`Edit ${name}`}>
+                          {name}
+                        </button>
+                      </td>
                       <td>
                         {TYPES.find((t) => t.type === auth.type)?.label}
-                        <span className="muted small"> · {describeAuth(auth)}</span>
+                        {auth.type !== "bearer" && <span className="muted small"> · {describeAuth(auth)}</span>}
                       </td>
                       <td>
                         <SecretBadge name={name} hasSecret={info.has_secret} />

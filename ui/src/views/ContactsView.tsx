@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { api, ApiError, type Contact, type ContactCard, type ContactImportReport, type ImportProgress } from "../api";
 import { Icon } from "../components/Icon";
 import { useEditor } from "../store";
-import { FieldError, formatTime, ListState, rowKeys, useLoaded } from "./people/common";
+import { FieldError, formatTime, ListState, useLoaded } from "./people/common";
 import "../styles/views.css";
 
 /** How long the search waits after the last keystroke. */
@@ -135,7 +135,13 @@ export function ContactsView() {
             )}
           </ListState>
           {contacts && contacts.length > 0 && (
-            <table className="ws-table" data-testid="contact-list">
+            <table className="ws-table fixed" data-testid="contact-list">
+              <colgroup>
+                <col className="ws-w-27" />
+                <col className="ws-w-37" />
+                <col className="ws-w-20" />
+                <col className="ws-w-16" />
+              </colgroup>
               <thead>
                 <tr>
                   <th>Name</th>
@@ -148,11 +154,21 @@ export function ContactsView() {
                 {contacts.map((c) => {
                   const open = () => setSelected(c.id);
                   return (
-                    <tr key={c.id} className={`ws-row${selected === c.id ? " selected" : ""}`} data-testid={`contact-${contactKey(c)}`} tabIndex={0} aria-selected={selected === c.id} onClick={open} onKeyDown={rowKeys(open)}>
-                      <td>{contactName(c)}</td>
-                      <td className="mono">{c.email ?? <span className="muted">—</span>}</td>
-                      <td className="mono">{c.phone ?? <span className="muted">—</span>}</td>
-                      <td className="muted">{c.groups.join(", ")}</td>
+                    <tr key={c.id} className={`ws-row${selected === c.id ? " selected" : ""}`} data-testid={`contact-${contactKey(c)}`} aria-selected={selected === c.id} onClick={open}>
+                      <td title={contactName(c)}>
+                        <button type="button" className="link ws-open" data-testid={`open-contact-${contactKey(c)}`}>
+                          {contactName(c)}
+                        </button>
+                      </td>
+                      <td className="mono" title={c.email ?? undefined}>
+                        {c.email ?? <span className="muted">—</span>}
+                      </td>
+                      <td className="mono" title={c.phone ?? undefined}>
+                        {c.phone ?? <span className="muted">—</span>}
+                      </td>
+                      <td className="muted" title={c.groups.join(", ")}>
+                        {c.groups.join(", ")}
+                      </td>
                     </tr>
                   );
                 })}

@@ -4,7 +4,7 @@ import type { EventDefinition } from "../bindings/EventDefinition";
 import { Icon } from "../components/Icon";
 import { useEditor } from "../store";
 import { loadReference } from "../workspace";
-import { formatTime, ListState, rowKeys, useLoaded } from "./people/common";
+import { formatTime, ListState, useLoaded } from "./people/common";
 import { CONTEXT_LABEL, EventDefinitionForm, newDefinition } from "./people/EventDefinitionForm";
 import { NewEventForm, pointerGet } from "./people/NewEventForm";
 import "../styles/views.css";
@@ -100,7 +100,14 @@ export function EventsView() {
               <p className="small">Events posted to the receiver appear here; type one by hand with New event.</p>
             </ListState>
             {received.data && received.data.length > 0 && (
-              <table className="ws-table" data-testid="received-list">
+              <table className="ws-table fixed" data-testid="received-list">
+                <colgroup>
+                  <col className="ws-w-15" />
+                  <col className="ws-w-15" />
+                  <col className="ws-w-30" />
+                  <col className="ws-w-16" />
+                  <col className="ws-w-24" />
+                </colgroup>
                 <thead>
                   <tr>
                     <th>Alias</th>
@@ -119,15 +126,21 @@ export function EventsView() {
                     const email = eventEmail(e, defs);
                     const on = !composing && picked.received === e.id;
                     return (
-                      <tr key={e.id} className={`ws-row${on ? " selected" : ""}`} data-testid={`event-${e.id}`} tabIndex={0} aria-selected={on} onClick={open} onKeyDown={rowKeys(open)}>
-                        <td className="mono">{e.event.alias}</td>
+                      <tr key={e.id} className={`ws-row${on ? " selected" : ""}`} data-testid={`event-${e.id}`} aria-selected={on} onClick={open}>
+                        <td>
+                          <button type="button" className="link mono ws-open" data-testid={`open-event-${e.id}`}>
+                            {e.event.alias}
+                          </button>
+                        </td>
                         <td>
                           <span className="ws-badge">{e.event.source}</span>
                         </td>
                         <td className="mono" title={e.contact_id ?? "no contact"}>
                           {email ?? (e.contact_id ? e.contact_id.slice(0, 8) : <span className="muted">—</span>)}
                         </td>
-                        <td className="mono">{e.primary_key}</td>
+                        <td className="mono" title={e.primary_key}>
+                          {e.primary_key}
+                        </td>
                         <td>{formatTime(e.received_at)}</td>
                       </tr>
                     );
@@ -163,7 +176,13 @@ export function EventsView() {
               <p className="small">Events that fail their definition's checks are kept here with the reason and the raw body.</p>
             </ListState>
             {rejected.data && rejected.data.length > 0 && (
-              <table className="ws-table" data-testid="rejected-list">
+              <table className="ws-table fixed" data-testid="rejected-list">
+                <colgroup>
+                  <col className="ws-w-20" />
+                  <col className="ws-w-15" />
+                  <col className="ws-w-45" />
+                  <col className="ws-w-20" />
+                </colgroup>
                 <thead>
                   <tr>
                     <th>Alias</th>
@@ -177,8 +196,12 @@ export function EventsView() {
                     const open = () => setPicked({ ...picked, rejected: r.id });
                     const on = picked.rejected === r.id;
                     return (
-                      <tr key={r.id} className={`ws-row${on ? " selected" : ""}`} data-testid={`rejected-${r.id}`} tabIndex={0} aria-selected={on} onClick={open} onKeyDown={rowKeys(open)}>
-                        <td className="mono">{r.alias}</td>
+                      <tr key={r.id} className={`ws-row${on ? " selected" : ""}`} data-testid={`rejected-${r.id}`} aria-selected={on} onClick={open}>
+                        <td>
+                          <button type="button" className="link mono ws-open" data-testid={`open-rejected-${r.id}`}>
+                            {r.alias}
+                          </button>
+                        </td>
                         <td>
                           <span className="ws-badge">{r.source}</span>
                         </td>
@@ -205,7 +228,14 @@ export function EventsView() {
               <p className="small">Create one with New definition to say which fields an inbound event carries.</p>
             </ListState>
             {defs.length > 0 && (
-              <table className="ws-table" data-testid="definition-list">
+              <table className="ws-table fixed" data-testid="definition-list">
+                <colgroup>
+                  <col className="ws-w-25" />
+                  <col className="ws-w-20" />
+                  <col className="ws-w-15" />
+                  <col className="ws-w-20" />
+                  <col className="ws-w-20" />
+                </colgroup>
                 <thead>
                   <tr>
                     <th>Alias</th>
@@ -219,11 +249,17 @@ export function EventsView() {
                   {defs.map((d) => {
                     const open = () => openDefinition(d.alias);
                     return (
-                      <tr key={d.alias} className={`ws-row${editing === d.alias ? " selected" : ""}`} data-testid={`definition-${d.alias}`} tabIndex={0} aria-selected={editing === d.alias} onClick={open} onKeyDown={rowKeys(open)}>
-                        <td className="mono">{d.alias}</td>
+                      <tr key={d.alias} className={`ws-row${editing === d.alias ? " selected" : ""}`} data-testid={`definition-${d.alias}`} aria-selected={editing === d.alias} onClick={open}>
+                        <td>
+                          <button type="button" className="link mono ws-open" data-testid={`open-definition-${d.alias}`}>
+                            {d.alias}
+                          </button>
+                        </td>
                         <td>{CONTEXT_LABEL[d.context]}</td>
                         <td>{d.fields.length}</td>
-                        <td className="mono">{d.email_field}</td>
+                        <td className="mono" title={d.email_field}>
+                          {d.email_field}
+                        </td>
                         <td className="mono">{d.primary_key}</td>
                       </tr>
                     );

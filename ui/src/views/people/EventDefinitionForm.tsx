@@ -145,9 +145,12 @@ export function EventDefinitionForm({
           Context
         </label>
         <select id="def-context" className="input" data-testid="def-context" value={def.context} onChange={(e) => setDef({ ...def, context: e.target.value as EventContext })}>
-          <option value="public_api">Public API: strict, unknown fields and wrong types are refused</option>
-          <option value="webhook">Webhook: fields taken by JSON Pointer, unknown fields ignored</option>
+          <option value="public_api">Public API</option>
+          <option value="webhook">Webhook</option>
         </select>
+        <span className="field-help">
+          {webhook ? "Lenient: each field is taken from the body by its JSON Pointer; unknown fields are ignored." : "Strict: unknown fields, missing required fields and wrong types are refused with 422."}
+        </span>
         <FieldError errors={errors} field="context" testId="def-context-error" />
       </div>
       <div className="field">

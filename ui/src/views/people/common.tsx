@@ -1,7 +1,7 @@
 // Small pieces shared by the Connectors, Contacts and Events views: errors keyed by the field
 // they concern, the message shown beside a field, times, and a loading/empty/error list state.
 
-import { type KeyboardEvent, type ReactNode, useCallback, useEffect, useState } from "react";
+import { type ReactNode, useCallback, useEffect, useState } from "react";
 import { ApiError } from "../../api";
 
 /** Error messages by field path; `""` holds the error that concerns no field. */
@@ -32,7 +32,9 @@ export function FieldError({ errors, field, testId }: { errors: FieldErrors; fie
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return "—";
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  if (Number.isNaN(d.getTime())) return iso;
+  const thisYear = d.getFullYear() === new Date().getFullYear();
+  return d.toLocaleString(undefined, { year: thisYear ? undefined : "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }
 
 /** What a list shows before it has rows: loading, an error, or an empty state saying what to do. */
@@ -68,16 +70,6 @@ export function ListState({
       </div>
     );
   return null;
-}
-
-/** Keyboard access for a clickable table row: Enter or Space opens it. */
-export function rowKeys(open: () => void) {
-  return (e: KeyboardEvent) => {
-    if (e.key === "Enter" || e.key === " ") {
-      e.preventDefault();
-      open();
-    }
-  };
 }
 
 /**
