@@ -532,8 +532,21 @@ fn stored_runs(db: &Path) -> Vec<hookboard_store::RunSummary> {
 
 #[test]
 fn after_kill_9_every_acknowledged_event_runs_exactly_once() {
-    const EVENTS: usize = 120;
-    let crm = Crm::start_slow(30);
+    kill_9_in_the_middle(120, 1, 30);
+}
+
+/// The crash test at 2,000 events: four clients post at once, the CRM answers in 5 ms, the
+/// server is killed once half are acknowledged.
+#[test]
+fn after_kill_9_under_load_2000_acknowledged_events_each_run_exactly_once() {
+    kill_9_in_the_middle(2000, 4, 5);
+}
+
+/// Posts `events` webhook events from `clients` threads to a server with 2 workers whose CRM
+/// takes `crm_delay_ms`, kills it with SIGKILL once half are acknowledged, restarts it, and
+/// checks that every committed event (every acknowledged one among them) ran exactly once.
+fn kill_9_in_the_middle(events: usize, clients: usize, crm_delay_ms: u64) {
+    let crm = Crm::start_slow(crm_delay_ms);
     let dir = tempfile::tempdir().expect("tempdir");
     let bundle = bundle_file(dir.path(), &crm, true);
     let db = dir.path().join("hookboard.db");
@@ -542,29 +555,42 @@ fn after_kill_9_every_acknowledged_event_runs_exactly_once() {
     // acknowledged; events posted after the kill are not acknowledged.
     let addr = server.addr;
     let (ack, acks) = std::sync::mpsc::channel::<String>();
-    let client = std::thread::spawn(move || {
-        for i in 0..EVENTS {
-            let event = order(&format!("u{i}@example.com"), &format!("s-{i}")).to_string();
-            match send(addr, "POST", "/hooks/signup", &[], event.as_bytes()) {
-                Ok((202, body)) => {
-                    let body: Value = serde_json::from_str(&body).expect("json");
-                    let _ = ack.send(body["event_id"].as_str().expect("id").to_string());
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let posting: Vec<_> = (0..clients)
+        .map(|_| {
+            let (ack, next) = (ack.clone(), next.clone());
+            std::thread::spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= events {
+                        return;
+                    }
+                    let event = order(&format!("u{i}@example.com"), &format!("s-{i}")).to_string();
+                    match send(addr, "POST", "/hooks/signup", &[], event.as_bytes()) {
+                        Ok((202, body)) => {
+                            let body: Value = serde_json::from_str(&body).expect("json");
+                            let _ = ack.send(body["event_id"].as_str().expect("id").to_string());
+                        }
+                        _ => return,
+                    }
                 }
-                _ => return,
-            }
-        }
-    });
+            })
+        })
+        .collect();
+    drop(ack);
     let mut acknowledged = std::collections::BTreeSet::new();
-    while acknowledged.len() < EVENTS / 2 {
+    while acknowledged.len() < events / 2 {
         acknowledged.insert(acks.recv().expect("acknowledged"));
     }
     let _ = server.child.kill();
     let _ = server.child.wait();
-    let _ = client.join();
+    for client in posting {
+        let _ = client.join();
+    }
     acknowledged.extend(acks.try_iter());
     let before = stored_runs(&db).len();
     assert!(
-        before < EVENTS,
+        before < events,
         "every event ran before the kill; nothing to resume"
     );
     let _restarted = Server::start_with(&bundle, &db, 4);
