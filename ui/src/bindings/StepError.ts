@@ -6,7 +6,7 @@
 export type StepError = { 
 /**
  * Stable kind: `network`, `dns`, `connection_refused`, `timeout`, `tls`, `too_large`,
- * `redirects`, `insecure_url`, `parse`, `template`, `config`, `secret`.
+ * `redirects`, `insecure_url`, `blocked_address`, `parse`, `template`, `config`, `secret`.
  */
 kind: string, 
 /**

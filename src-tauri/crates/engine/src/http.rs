@@ -8,12 +8,21 @@
 //! against the HTTPS-only rule and a redirect to another origin carries no header that may
 //! hold a secret (only `Accept*`, `Content-Type`, `Content-Language`, `User-Agent` and
 //! `Idempotency-Key` go along).
+//!
+//! With [`HttpPolicy::block_private_networks`] (the server's default), no request reaches a
+//! private, loopback or link-local address ([`is_private_address`]): host names are resolved
+//! by a resolver that drops such addresses, so the address actually connected to is the one
+//! checked (no second lookup an attacker's DNS could answer differently), and IP-literal hosts
+//! are checked before sending. Both apply to every redirect target as well.
 
 use std::error::Error as StdError;
 use std::fmt;
 use std::io;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
+
+use ipnet::{Ipv4Net, Ipv6Net};
 
 use reqwest::header::{
     CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, LOCATION,
@@ -94,6 +103,15 @@ pub struct HttpPolicy {
     pub max_response_bytes: usize,
     /// Allow `http://` URLs to any host, not only loopback ones.
     pub allow_insecure_http: bool,
+    /// Refuse requests to private, loopback, link-local and other non-public addresses
+    /// ([`is_private_address`]): the addresses a host name resolves to are checked (the
+    /// connection only ever goes to a checked one), IP-literal hosts too, redirects included;
+    /// a refused request fails with [`HttpErrorKind::BlockedAddress`]. Proxies from the
+    /// environment are not used then, since a proxy would resolve the host itself.
+    ///
+    /// Off by default (the desktop app talks to local services on purpose); the server turns
+    /// it on unless started with `--allow-private-network`.
+    pub block_private_networks: bool,
 }
 
 impl Default for HttpPolicy {
@@ -102,6 +120,7 @@ impl Default for HttpPolicy {
             max_redirects: DEFAULT_MAX_REDIRECTS,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             allow_insecure_http: false,
+            block_private_networks: false,
         }
     }
 }
@@ -148,6 +167,9 @@ pub enum HttpErrorKind {
     Redirects,
     /// The URL (or a redirect target) is not allowed: not HTTPS.
     InsecureUrl,
+    /// The host is, or resolves to, a private, loopback or link-local address and the policy
+    /// blocks private networks ([`HttpPolicy::block_private_networks`]).
+    BlockedAddress,
     /// Any other transport failure (connection reset, malformed response, bad header...).
     Network,
 }
@@ -163,6 +185,7 @@ impl HttpErrorKind {
             HttpErrorKind::TooLarge => "too_large",
             HttpErrorKind::Redirects => "redirects",
             HttpErrorKind::InsecureUrl => "insecure_url",
+            HttpErrorKind::BlockedAddress => "blocked_address",
             HttpErrorKind::Network => "network",
         }
     }
@@ -271,6 +294,153 @@ pub fn check_url_allowed(url: &Url, allow_insecure: bool) -> Result<(), HttpErro
     }
 }
 
+/// Addresses outside the ranges std classifies that are not public either: "this network"
+/// (0.0.0.0/8), shared address space (100.64.0.0/10, carrier-grade NAT), IETF protocol
+/// assignments (192.0.0.0/24), benchmarking (198.18.0.0/15) and reserved (240.0.0.0/4).
+const NON_PUBLIC_V4: [Ipv4Net; 5] = [
+    Ipv4Net::new_assert(Ipv4Addr::new(0, 0, 0, 0), 8),
+    Ipv4Net::new_assert(Ipv4Addr::new(100, 64, 0, 0), 10),
+    Ipv4Net::new_assert(Ipv4Addr::new(192, 0, 0, 0), 24),
+    Ipv4Net::new_assert(Ipv4Addr::new(198, 18, 0, 0), 15),
+    Ipv4Net::new_assert(Ipv4Addr::new(240, 0, 0, 0), 4),
+];
+
+/// IPv6 ranges std has no stable helper for: site-local (fec0::/10, deprecated but still
+/// routed internally) and documentation (2001:db8::/32).
+const NON_PUBLIC_V6: [Ipv6Net; 2] = [
+    Ipv6Net::new_assert(Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0), 10),
+    Ipv6Net::new_assert(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0), 32),
+];
+
+/// NAT64 well-known prefix (64:ff9b::/96): the last 32 bits are an IPv4 address.
+const NAT64: Ipv6Net = Ipv6Net::new_assert(Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0), 96);
+
+/// 6to4 (2002::/16): bits 16 to 47 are an IPv4 address.
+const SIX_TO_FOUR: Ipv6Net = Ipv6Net::new_assert(Ipv6Addr::new(0x2002, 0, 0, 0, 0, 0, 0, 0), 16);
+
+fn is_private_v4(ip: Ipv4Addr) -> bool {
+    ip.is_private()
+        || ip.is_loopback()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || NON_PUBLIC_V4.iter().any(|net| net.contains(&ip))
+}
+
+/// Whether an address is one a server must not reach on a user's behalf: private (10/8,
+/// 172.16/12, 192.168/16, fc00::/7), loopback, link-local (169.254/16, fe80::/10),
+/// unspecified, broadcast, multicast, shared (100.64/10), documentation, benchmarking and
+/// reserved ranges. An IPv6 address that carries an IPv4 one (IPv4-mapped `::ffff:a.b.c.d`,
+/// NAT64 `64:ff9b::a.b.c.d`, 6to4 `2002:aabb:ccdd::`) is judged by that IPv4 address.
+pub fn is_private_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_private_v4(v4),
+        IpAddr::V6(v6) => {
+            let embedded = if let Some(v4) = v6.to_ipv4_mapped() {
+                Some(v4)
+            } else if NAT64.contains(&v6) {
+                let [.., a, b, c, d] = v6.octets();
+                Some(Ipv4Addr::new(a, b, c, d))
+            } else if SIX_TO_FOUR.contains(&v6) {
+                let [_, _, a, b, c, d, ..] = v6.octets();
+                Some(Ipv4Addr::new(a, b, c, d))
+            } else {
+                None
+            };
+            match embedded {
+                Some(v4) => is_private_v4(v4),
+                None => {
+                    v6.is_loopback()
+                        || v6.is_unspecified()
+                        || v6.is_multicast()
+                        || v6.is_unique_local()
+                        || v6.is_unicast_link_local()
+                        || NON_PUBLIC_V6.iter().any(|net| net.contains(&v6))
+                }
+            }
+        }
+    }
+}
+
+/// The error of a request refused because `host` is (or resolves to) a private address.
+fn blocked_address(host: &str, literal: bool) -> HttpError {
+    let what = if literal {
+        "is a private, loopback or link-local address"
+    } else {
+        "resolves only to private, loopback or link-local addresses"
+    };
+    HttpError::new(
+        HttpErrorKind::BlockedAddress,
+        format!(
+            "{host} {what}, and requests to private networks are refused: \
+             start the server with --allow-private-network to allow them"
+        ),
+    )
+}
+
+/// Checks a URL, the request's or a redirect target's, against `policy` before anything is
+/// sent: the HTTPS-only rule ([`check_url_allowed`]) and, when private networks are blocked,
+/// an IP-literal host. Host names are checked when they are resolved, by the client.
+pub fn check_destination(url: &Url, policy: &HttpPolicy) -> Result<(), HttpError> {
+    check_url_allowed(url, policy.allow_insecure_http)?;
+    if policy.block_private_networks {
+        let ip = match url.host() {
+            Some(Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            Some(Host::Domain(_)) | None => None,
+        };
+        if let Some(ip) = ip.filter(|ip| is_private_address(*ip)) {
+            return Err(blocked_address(
+                &host_for_socket(url, &ip.to_string()),
+                true,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The redirect-target form of [`check_destination`]: the message says it was a redirect.
+fn check_redirect_target(next: &Url, policy: &HttpPolicy) -> Result<(), HttpError> {
+    check_destination(next, policy)
+        .map_err(|e| HttpError::new(e.kind, format!("redirect refused: {}", e.message)))
+}
+
+/// Raised by [`PublicOnlyResolver`] when every address of a host is a private one.
+#[derive(Debug, thiserror::Error)]
+#[error("{host} resolves only to private addresses")]
+struct PrivateOnly {
+    host: String,
+}
+
+/// Resolves host names with the system resolver and keeps only public addresses, so that a
+/// connection is only ever made to an address that was checked.
+#[derive(Debug)]
+struct PublicOnlyResolver;
+
+impl reqwest::dns::Resolve for PublicOnlyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let resolved: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if resolved.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::NotFound, "no address").into());
+            }
+            let public: Vec<SocketAddr> = resolved
+                .into_iter()
+                .filter(|addr| !is_private_address(addr.ip()))
+                .collect();
+            if public.is_empty() {
+                return Err(PrivateOnly { host }.into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(public.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
 fn too_many_redirects(max: usize) -> HttpError {
     let message = match max {
         0 => "the server answered with a redirect and redirects are not followed (limit 0)"
@@ -308,21 +478,25 @@ pub struct HttpClient {
 impl HttpClient {
     /// Builds a client (rustls, gzip) that applies `policy`.
     pub fn new(policy: HttpPolicy) -> Result<Self, HttpError> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             // Redirects are followed by `send` itself, so that each target is checked and
             // secret-bearing headers never reach another origin.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("hookboard/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                HttpError::new(
-                    HttpErrorKind::Tls,
-                    format!(
-                        "could not set up the HTTP client: {}",
-                        root_cause(&e.without_url())
-                    ),
-                )
-            })?;
+            .user_agent(concat!("hookboard/", env!("CARGO_PKG_VERSION")));
+        if policy.block_private_networks {
+            builder = builder
+                .dns_resolver(Arc::new(PublicOnlyResolver))
+                .no_proxy();
+        }
+        let client = builder.build().map_err(|e| {
+            HttpError::new(
+                HttpErrorKind::Tls,
+                format!(
+                    "could not set up the HTTP client: {}",
+                    root_cause(&e.without_url())
+                ),
+            )
+        })?;
         Ok(HttpClient { client, policy })
     }
 
@@ -341,7 +515,7 @@ impl HttpClient {
         retry: &RetryPolicy,
     ) -> Result<HttpResponse, HttpError> {
         let started = Instant::now();
-        check_url_allowed(&req.url, self.policy.allow_insecure_http)?;
+        check_destination(&req.url, &self.policy)?;
         let headers = build_headers(req)?;
         let method = to_reqwest_method(req.method);
         // Copied once; every attempt and redirect shares it.
@@ -432,9 +606,7 @@ impl HttpClient {
                 if redirects > self.policy.max_redirects {
                     return Err(too_many_redirects(self.policy.max_redirects));
                 }
-                check_url_allowed(&next, self.policy.allow_insecure_http).map_err(|e| {
-                    HttpError::new(e.kind, format!("redirect refused: {}", e.message))
-                })?;
+                check_redirect_target(&next, &self.policy)?;
                 let status = resp.status().as_u16();
                 // As browsers do: 303 turns anything but GET/HEAD into GET, 301/302 turn POST
                 // into GET; 307/308 keep the method and the body.
@@ -660,6 +832,9 @@ fn classify(err: reqwest::Error, request_url: &Url, timeout: Duration) -> HttpEr
     let mut refused = false;
     let mut timed_out = false;
     while let Some(e) = cur {
+        if let Some(blocked) = e.downcast_ref::<PrivateOnly>() {
+            return blocked_address(&blocked.host, false);
+        }
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
             return HttpError::new(HttpErrorKind::Tls, format!("TLS with {host} failed: {tls}"));
         }
@@ -734,6 +909,151 @@ mod tests {
         assert!(check_url_allowed(&url("http://10.0.0.1/"), false).is_err());
         assert!(check_url_allowed(&url("http://localhost.example.com/"), false).is_err());
         assert!(check_url_allowed(&url("ftp://example.com/"), true).is_err());
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn private_addresses_are_classified() {
+        let private = [
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "127.0.0.1",
+            "127.255.0.9",
+            "169.254.169.254",
+            "0.0.0.0",
+            "0.1.2.3",
+            "255.255.255.255",
+            "224.0.0.1",
+            "100.64.0.1",
+            "100.127.255.254",
+            "192.0.0.8",
+            "192.0.2.10",
+            "198.18.0.1",
+            "198.51.100.1",
+            "203.0.113.1",
+            "240.0.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "febf::1",
+            "fec0::1",
+            "ff02::1",
+            "2001:db8::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::ffff:169.254.169.254",
+            "64:ff9b::a00:1",
+            "2002:c0a8:101::1",
+        ];
+        for addr in private {
+            assert!(is_private_address(ip(addr)), "{addr} should be private");
+        }
+        let public = [
+            "8.8.8.8",
+            "1.1.1.1",
+            "93.184.215.14",
+            "172.15.255.255",
+            "172.32.0.1",
+            "100.63.255.255",
+            "100.128.0.1",
+            "169.253.0.1",
+            "2606:4700:4700::1111",
+            "2a00:1450:4001:80b::200e",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+        ];
+        for addr in public {
+            assert!(!is_private_address(ip(addr)), "{addr} should be public");
+        }
+    }
+
+    fn blocking() -> HttpPolicy {
+        HttpPolicy {
+            block_private_networks: true,
+            allow_insecure_http: true,
+            ..HttpPolicy::default()
+        }
+    }
+
+    #[test]
+    fn ip_literal_hosts_are_checked_before_sending() {
+        for target in [
+            "http://127.0.0.1:8080/x?api_key=hidden",
+            "http://[::1]/",
+            "http://[::ffff:7f00:1]/",
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[fd00::5]:8443/",
+        ] {
+            let err = check_destination(&url(target), &blocking()).expect_err(target);
+            assert_eq!(err.kind, HttpErrorKind::BlockedAddress, "{target}");
+            assert!(
+                err.message.contains("--allow-private-network") && !err.message.contains("hidden"),
+                "{target}: {}",
+                err.message
+            );
+        }
+        let err = check_destination(&url("http://10.0.0.7:9000/"), &blocking()).expect_err("10/8");
+        assert_eq!(
+            err.message,
+            "10.0.0.7 is a private, loopback or link-local address, and requests to private \
+             networks are refused: start the server with --allow-private-network to allow them"
+        );
+        // Public literals pass; names are checked when the client resolves them.
+        assert!(check_destination(&url("https://93.184.215.14/"), &blocking()).is_ok());
+        assert!(check_destination(&url("https://internal.example/"), &blocking()).is_ok());
+        // Off (the desktop's default), local services are reachable.
+        assert!(check_destination(&url("http://127.0.0.1:8080/"), &HttpPolicy::default()).is_ok());
+        // The HTTPS rule still applies first.
+        let plain = HttpPolicy {
+            allow_insecure_http: false,
+            ..blocking()
+        };
+        let err = check_destination(&url("http://8.8.8.8/"), &plain).expect_err("plain http");
+        assert_eq!(err.kind, HttpErrorKind::InsecureUrl);
+    }
+
+    #[test]
+    fn redirect_targets_are_checked_like_the_first_url() {
+        let err =
+            check_redirect_target(&url("http://169.254.169.254/latest/meta-data"), &blocking())
+                .expect_err("metadata address");
+        assert_eq!(err.kind, HttpErrorKind::BlockedAddress);
+        assert!(
+            err.message
+                .starts_with("redirect refused: 169.254.169.254 is a private"),
+            "{}",
+            err.message
+        );
+        let err = check_redirect_target(&url("http://[::ffff:a00:1]/"), &blocking())
+            .expect_err("mapped 10.0.0.1");
+        assert!(err.message.contains("[::ffff:10.0.0.1]"), "{}", err.message);
+        assert!(check_redirect_target(&url("https://8.8.8.8/"), &blocking()).is_ok());
+        assert!(
+            check_redirect_target(&url("http://169.254.169.254/"), &HttpPolicy::default())
+                .is_err_and(|e| e.kind == HttpErrorKind::InsecureUrl),
+            "without blocking, the HTTPS rule alone applies"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_resolver_keeps_no_private_address() {
+        use reqwest::dns::Resolve;
+        let name: reqwest::dns::Name = "localhost".parse().expect("a host name");
+        let err = match PublicOnlyResolver.resolve(name).await {
+            Ok(addrs) => panic!("localhost resolved to {:?}", addrs.collect::<Vec<_>>()),
+            Err(e) => e,
+        };
+        assert!(err.downcast_ref::<PrivateOnly>().is_some(), "{err}");
     }
 
     #[test]

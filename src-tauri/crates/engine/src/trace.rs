@@ -77,7 +77,7 @@ pub struct TracedResponse {
 #[ts(export)]
 pub struct StepError {
     /// Stable kind: `network`, `dns`, `connection_refused`, `timeout`, `tls`, `too_large`,
-    /// `redirects`, `insecure_url`, `parse`, `template`, `config`, `secret`.
+    /// `redirects`, `insecure_url`, `blocked_address`, `parse`, `template`, `config`, `secret`.
     pub kind: String,
     /// What happened, in words a user understands.
     pub message: String,
