@@ -87,7 +87,7 @@ export function App() {
           <Other />
         </div>
       )}
-      <div className="app-body" hidden={Other !== null && Other !== undefined}>
+      <div className={Other ? "app-body designer-hidden" : "app-body"} inert={Other ? true : undefined}>
         <aside className="sidebar" aria-label="Workspace">
           <WorkflowsSidebar />
           <EnvironmentsPanel />

@@ -61,7 +61,7 @@ export const StepNodeView = memo(function StepNodeView({ id, data, selected }: N
           {runStatus && (
             <span className={`run-mark run-${runStatus}`} data-testid={`node-${id}-outcome`} title={`Test run: ${runStatus}${runBranch ? ` → ${runBranch}` : ""}`}>
               {runStatus}
-              {runBranch ? ` → ${runBranch}` : ""}
+              {runBranch && ports.length > 1 ? ` → ${runBranch}` : ""}
             </span>
           )}
           {errors > 0 && (

@@ -88,7 +88,7 @@ export function WebhookForm({ webhook, onChange, isNew, errors }: { webhook: Web
       <div className="field">
         <span className="field-label">Query parameters</span>
         <RowList id="wh-query" rows={webhook.query as Row[]} onChange={(rows) => set({ query: rows as KeyValue[] })} columns={[{ key: "name", label: "Name", mono: true }, { key: "value", label: "Value", expression: true }]} empty={{ name: "", value: "" }} addLabel="Add parameter" options={options} />
-        <label className="checkbox small">
+        <label className="check-label small">
           <input type="checkbox" data-testid="wh-params-in-headers" checked={webhook.params_in_headers} onChange={(e) => set({ params_in_headers: e.target.checked })} /> Pass parameters in headers
         </label>
         <FieldError errors={errors} field="query" />
@@ -159,7 +159,7 @@ export function WebhookForm({ webhook, onChange, isNew, errors }: { webhook: Web
           <label htmlFor="wh-attempts">Attempts</label>
           <input id="wh-attempts" className="input" type="number" min={1} max={10} value={webhook.retry.max_attempts} onChange={(e) => set({ retry: { ...webhook.retry, max_attempts: Number(e.target.value) } })} />
         </div>
-        <label className="checkbox small">
+        <label className="check-label small">
           <input type="checkbox" checked={webhook.retry.retry_non_idempotent} onChange={(e) => set({ retry: { ...webhook.retry, retry_non_idempotent: e.target.checked } })} /> Retry POST and PATCH too (the receiver de-duplicates by Idempotency-Key)
         </label>
         <FieldError errors={errors} field="timeout_ms" />

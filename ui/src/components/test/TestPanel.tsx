@@ -92,7 +92,7 @@ export function OutcomeView({ outcome }: { outcome: TestOutcome }) {
           </details>
           <div className="panel-head">
             <span className="section-title">Body{response.body_truncated ? " (cut)" : ""}</span>
-            <label className="checkbox small">
+            <label className="check-label small">
               <input type="checkbox" checked={raw} onChange={(e) => setRaw(e.target.checked)} data-testid="raw-body" /> Raw
             </label>
           </div>
@@ -124,7 +124,10 @@ export function TestPanel({ target }: { target: TestTarget }) {
           setPreview(p);
           setPreviewError(null);
         },
-        (e) => setPreviewError(ApiError.from(e)),
+        (e) => {
+          setPreview(null);
+          setPreviewError(ApiError.from(e));
+        },
       );
     }, PREVIEW_DELAY_MS);
     return () => clearTimeout(t);
