@@ -70,3 +70,26 @@ story("create a Bearer connector: the secret is in the keyring, in no file, and 
   await app.click("open-connector-billing");
   await app.waitForText("connector-secret-masked", "•••");
 });
+
+story(
+  "without a keyring, a new connector is not saved and the form says why beside the secret",
+  async (app) => {
+    await app.shown("node-signup");
+    await app.click("view-connectors");
+    await app.waitForText("connector-secret-crm", "keyring unreachable");
+    await app.shown("keyring-unreachable");
+    await app.click("new-connector");
+    await (await app.shown("connector-name")).setValue("billing");
+    await (await app.shown("connector-secret")).setValue(SECRET);
+    await app.click("save-connector");
+    const error = await app.waitForText("connector-secret-error", "keyring");
+    assert.match(error, /cannot be saved/);
+    assert.match(error, /Nothing was saved/);
+    // The form keeps the input; the list has no new connector.
+    assert.equal(await (await app.shown("connector-secret")).getValue(), SECRET);
+    assert.equal(await app.textNow("connector-billing"), null);
+    await app.browser.pause(400); // let WebKit paint before the screenshot
+  },
+  // No D-Bus session bus, so no Secret Service (as in story 09).
+  { env: { DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/hookboard-e2e-bus" } },
+);

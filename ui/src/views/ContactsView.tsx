@@ -25,6 +25,8 @@ export function contactName(c: Contact): string {
   return name || c.email || c.phone || c.id;
 }
 
+const rowProblems = (n: number) => (n === 1 ? "1 row has a problem" : `${n} rows have problems`);
+
 /** The data-testid suffix of a contact: its email, or its id. */
 const contactKey = (c: Contact) => c.email ?? c.id;
 
@@ -69,7 +71,7 @@ export function ContactsView() {
     }
     setImported({ phase: "done", report });
     if (report.errors.length > 0) {
-      say(`Nothing was imported: ${report.errors.length} row(s) have problems.`, "error");
+      say(`Nothing was imported: ${rowProblems(report.errors.length)}.`, "error");
     } else {
       say(`Imported contacts: ${report.created} created, ${report.updated} updated.`, "success");
       groups.reload();
@@ -217,7 +219,6 @@ function ImportPanel({ state, onClose }: { state: ImportState; onClose: () => vo
     );
   }
   const { report } = state;
-  const json = /\.json$/i.test(report.file);
   const written = report.created + report.updated;
   return (
     <div className="ws-import" data-testid="contacts-import">
@@ -232,14 +233,13 @@ function ImportPanel({ state, onClose }: { state: ImportState; onClose: () => vo
       {report.errors.length > 0 ? (
         <>
           <p className="ws-notice error" data-testid="import-result">
-            Nothing was imported: {report.errors.length} {json ? "item" : "row"}
-            {report.errors.length === 1 ? " has a problem" : "s have problems"}. Fix {report.errors.length === 1 ? "it" : "them"} and import the file again.
+            Nothing was imported: {rowProblems(report.errors.length)}. Fix {report.errors.length === 1 ? "it" : "them"} and import the file again.
           </p>
           <div className="ws-import-errors">
             <table className="ws-table" data-testid="import-errors">
               <thead>
                 <tr>
-                  <th>{json ? "Item (from 0)" : "Line"}</th>
+                  <th title="CSV: the line in the file (the header is line 1). JSON: the item's position in the array, from 0.">Line / item</th>
                   <th>Problem</th>
                 </tr>
               </thead>
@@ -253,6 +253,7 @@ function ImportPanel({ state, onClose }: { state: ImportState; onClose: () => vo
               </tbody>
             </table>
           </div>
+          <p className="field-help">CSV: the line in the file (the header is line 1). JSON: the item's position in the array, counting from 0.</p>
         </>
       ) : (
         <>

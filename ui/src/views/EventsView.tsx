@@ -90,6 +90,20 @@ export function EventsView() {
             <span className="muted small">{counts[t.id]}</span>
           </button>
         ))}
+        <span className="spacer" />
+        <button
+          type="button"
+          className="btn small ghost"
+          data-testid="events-refresh"
+          title="Load the lists again (events keep arriving while the receiver runs)"
+          onClick={() => {
+            received.reload();
+            rejected.reload();
+            definitions.reload();
+          }}
+        >
+          Refresh
+        </button>
       </div>
 
       {tab === "received" && (
