@@ -1,6 +1,9 @@
 //! Response parsing: a body into a JSON value tree later steps read (`${data.NAME.field}`),
 //! by the webhook's [`ResponseParsing`] mode, and JSON Pointer look-ups into such a tree.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
 use quick_xml::XmlVersion;
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event};
@@ -94,9 +97,36 @@ pub fn check_pattern(pattern: &str) -> Result<(), ParseError> {
         .map_err(|e| ParseError::new(format!("invalid pattern `{pattern}`: {e}")))
 }
 
+/// Most compiled custom patterns kept; past it the cache starts over.
+const PATTERN_CACHE_LIMIT: usize = 256;
+
+/// A custom pattern, compiled once per process rather than at every response.
+fn compiled(pattern: &str) -> Result<Arc<regex::Regex>, ParseError> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    // A panic elsewhere while the lock was held leaves a map that is still valid.
+    let cached = cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(pattern)
+        .cloned();
+    if let Some(re) = cached {
+        return Ok(re);
+    }
+    let re = Arc::new(
+        regex::Regex::new(pattern)
+            .map_err(|e| ParseError::new(format!("invalid pattern `{pattern}`: {e}")))?,
+    );
+    let mut map = cache.lock().unwrap_or_else(PoisonError::into_inner);
+    if map.len() >= PATTERN_CACHE_LIMIT {
+        map.clear();
+    }
+    map.insert(pattern.to_string(), re.clone());
+    Ok(re)
+}
+
 fn parse_custom(pattern: &str, body: &[u8]) -> Result<Value, ParseError> {
-    let re = regex::Regex::new(pattern)
-        .map_err(|e| ParseError::new(format!("invalid pattern `{pattern}`: {e}")))?;
+    let re = compiled(pattern)?;
     let text = String::from_utf8_lossy(body);
     let caps = re.captures(&text).ok_or_else(|| {
         ParseError::new(format!("pattern `{pattern}` did not match the response"))
