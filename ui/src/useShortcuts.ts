@@ -26,7 +26,9 @@ export function useShortcuts(actions: { newWorkflow: () => void; saveNow: () => 
         actions.saveNow();
         return;
       }
-      if (isEditable(e.target) || s.overlay === "import") return;
+      // Canvas shortcuts act only on the designer, not behind a dialog or another view.
+      const dialogOpen = s.overlay === "import" || s.overlay === "test-run" || s.overlay === "send-test";
+      if (isEditable(e.target) || dialogOpen || s.view !== "designer") return;
       if (mod && key === "z") {
         e.preventDefault();
         if (e.shiftKey) s.redo();

@@ -27,6 +27,8 @@ export function Canvas() {
   const edges = useEditor((s) => s.edges);
   const meta = useEditor((s) => s.meta);
   const loadId = useEditor((s) => s.loadId);
+  // Keys reach the canvas only while the designer is the view shown.
+  const designerShown = useEditor((s) => s.view === "designer");
   const hasWorkflows = useEditor((s) => (s.workflows?.length ?? 0) > 0);
   const loading = useEditor((s) => s.workflows === null);
   const onNodesChange = useEditor((s) => s.onNodesChange);
@@ -133,7 +135,7 @@ export function Canvas() {
         }}
         onNodeDragStart={() => useEditor.getState().checkpoint()}
         onSelectionDragStart={() => useEditor.getState().checkpoint()}
-        deleteKeyCode={DELETE_KEYS}
+        deleteKeyCode={designerShown ? DELETE_KEYS : null}
         multiSelectionKeyCode={["Meta", "Control", "Shift"]}
         selectionKeyCode="Shift"
         onlyRenderVisibleElements
