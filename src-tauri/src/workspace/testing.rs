@@ -112,17 +112,9 @@ fn invalid(field: &str, message: impl Into<String>) -> WorkspaceError {
 
 /// Parses typed event JSON, naming the line and column of a syntax error.
 pub fn parse_event_json(text: &str) -> Result<Value> {
-    serde_json::from_str(text).map_err(|e| {
-        invalid(
-            "event",
-            format!(
-                "the event is not valid JSON: {} at line {}, column {}",
-                e,
-                e.line(),
-                e.column()
-            ),
-        )
-    })
+    // serde_json's message already ends with "at line L column C".
+    serde_json::from_str(text)
+        .map_err(|e| invalid("event", format!("the event is not valid JSON: {e}")))
 }
 
 impl Workspace {

@@ -250,6 +250,8 @@ class App {
 
   async screenshot(name) {
     mkdirSync(artifacts, { recursive: true });
+    // WebKit may not have painted the last change yet.
+    await this.browser.pause(300);
     const path = join(artifacts, `${name}.png`);
     await this.browser.saveScreenshot(path);
     return path;
