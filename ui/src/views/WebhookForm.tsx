@@ -122,7 +122,7 @@ export function WebhookForm({ webhook, onChange, isNew, errors }: { webhook: Web
         <label className="field-label" htmlFor="wh-body-kind">
           Body
         </label>
-        <div className="inline-grid">
+        <div className="pair-row">
           <Choice id="wh-body-kind" cls="input" value={webhook.body.kind} onChange={(v) => set({ body: { ...webhook.body, kind: v as BodyKind } })} choices={BODY_KINDS.map((k) => [k, k])} />
           <input className="input mono" aria-label="Content type" data-testid="wh-content-type" placeholder="Content-Type (default by body)" value={webhook.content_type ?? ""} onChange={(e) => {
             const next = { ...webhook };
@@ -143,7 +143,7 @@ export function WebhookForm({ webhook, onChange, isNew, errors }: { webhook: Web
         <label className="field-label" htmlFor="wh-parsing">
           Response parsing
         </label>
-        <div className="inline-grid">
+        <div className="pair-row">
           <Choice id="wh-parsing" cls="input" value={webhook.response.mode} onChange={(v) => set({ response: v === "custom" ? { mode: "custom", pattern: "(?P<value>.*)" } : ({ mode: v } as ResponseParsing) })} choices={PARSING.map((p) => [p, p === "custom" ? "custom (regex)" : p])} />
           {webhook.response.mode === "custom" && (
             <input className="input mono" aria-label="Regular expression" data-testid="wh-pattern" value={webhook.response.pattern} onChange={(e) => set({ response: { mode: "custom", pattern: e.target.value } })} />
@@ -153,7 +153,7 @@ export function WebhookForm({ webhook, onChange, isNew, errors }: { webhook: Web
       </div>
       <div className="field">
         <span className="field-label">Timeout and retries</span>
-        <div className="inline-grid">
+        <div className="settings-grid">
           <label htmlFor="wh-timeout">Timeout (ms)</label>
           <input id="wh-timeout" data-testid="wh-timeout" className="input" type="number" min={1} value={Number(webhook.timeout_ms)} onChange={(e) => set({ timeout_ms: Number(e.target.value) as unknown as bigint })} />
           <label htmlFor="wh-attempts">Attempts</label>
