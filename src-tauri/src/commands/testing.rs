@@ -2,7 +2,7 @@
 //! and the runs kept.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use hookboard_engine::model::Workflow;
 use hookboard_engine::trace::{RunTrace, StepError, TracedRequest};
@@ -47,6 +47,15 @@ impl TestsInFlight {
     }
 }
 
+/// The keyring for connector secrets; without one, an empty store, so that a test still runs
+/// and its step says which secret is missing.
+fn connector_secrets(state: &AppState) -> Arc<dyn SecretStore> {
+    match state.keyring.get() {
+        Ok(keyring) => keyring,
+        Err(_) => Arc::new(hookboard_secrets::MemorySecretStore::new()),
+    }
+}
+
 /// A preview: the request as it would be sent, or why it cannot be rendered.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export)]
@@ -86,17 +95,10 @@ pub async fn send_test(
     target: TestTarget,
     subject: TestSubject,
 ) -> CommandResult<TestOutcome> {
-    // Connectors need the keyring; a test without one still runs and says which secret
-    // is missing.
-    let keyring = state.keyring.get().ok();
-    let no_secrets = hookboard_secrets::MemorySecretStore::new();
-    let secrets: &dyn SecretStore = match keyring.as_deref() {
-        Some(k) => k,
-        None => &no_secrets,
-    };
+    let secrets = connector_secrets(&state);
     let cancelled = state.tests.start(&test_id);
     let result = tokio::select! {
-        outcome = state.workspace.send_test(&target, &subject, secrets) => outcome.map_err(ApiError::from),
+        outcome = state.workspace.send_test(&target, &subject, secrets.as_ref()) => outcome.map_err(ApiError::from),
         _ = cancelled => Err(ApiError::new("cancelled", "The test was cancelled; nothing more was sent.")),
     };
     state.tests.finish(&test_id);
@@ -116,15 +118,10 @@ pub async fn test_run(
     workflow: Workflow,
     subject: TestSubject,
 ) -> CommandResult<RunTrace> {
-    let keyring = state.keyring.get().ok();
-    let no_secrets = hookboard_secrets::MemorySecretStore::new();
-    let secrets: &dyn SecretStore = match keyring.as_deref() {
-        Some(k) => k,
-        None => &no_secrets,
-    };
+    let secrets = connector_secrets(&state);
     Ok(state
         .workspace
-        .test_run(&workflow, &subject, secrets)
+        .test_run(&workflow, &subject, secrets.as_ref())
         .await?)
 }
 

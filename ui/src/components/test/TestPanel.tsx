@@ -14,22 +14,28 @@ type Sending = { kind: "idle" } | { kind: "sending"; id: string } | { kind: "don
 
 let testCounter = 0;
 
+function HeadersTable({ headers, testId }: { headers: readonly [string, string][]; testId?: string }) {
+  return (
+    <table className="kv-table" data-testid={testId}>
+      <tbody>
+        {headers.map(([k, v], i) => (
+          <tr key={i}>
+            <th className="mono">{k}</th>
+            <td className="mono">{v}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function RequestView({ request, testId }: { request: TracedRequest; testId: string }) {
   return (
     <div className="http-message" data-testid={testId}>
       <div className="mono request-line">
         <strong>{request.method}</strong> {request.url}
       </div>
-      <table className="kv-table">
-        <tbody>
-          {request.headers.map(([k, v], i) => (
-            <tr key={i}>
-              <th className="mono">{k}</th>
-              <td className="mono">{v}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <HeadersTable headers={request.headers} />
       {request.body !== null && <pre className="code-block">{prettyBody(request.body, request.headers)}</pre>}
     </div>
   );
@@ -79,16 +85,7 @@ export function OutcomeView({ outcome }: { outcome: TestOutcome }) {
         <>
           <details>
             <summary>Response headers ({response.headers.length})</summary>
-            <table className="kv-table" data-testid="response-headers">
-              <tbody>
-                {response.headers.map(([k, v], i) => (
-                  <tr key={i}>
-                    <th className="mono">{k}</th>
-                    <td className="mono">{v}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <HeadersTable headers={response.headers} testId="response-headers" />
           </details>
           <div className="panel-head">
             <span className="section-title">Body{response.body_truncated ? " (cut)" : ""}</span>
