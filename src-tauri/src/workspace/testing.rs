@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use hookboard_engine::auth::{apply_auth, mask};
+use hookboard_engine::auth::apply_auth;
 use hookboard_engine::catalogue::kinds;
 use hookboard_engine::expr::Scope;
 use hookboard_engine::http::HttpPolicy;
@@ -245,19 +245,7 @@ impl Workspace {
             let connector = self.store().get_connector(name)?;
             masks = apply_auth(&mut request, &connector, PREVIEW_SECRET);
         }
-        Ok(Ok(TracedRequest {
-            method: request.method.as_str().to_string(),
-            url: mask(request.url.as_str(), &masks),
-            headers: request
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), mask(v, &masks)))
-                .collect(),
-            body: request
-                .body
-                .as_ref()
-                .map(|b| mask(&String::from_utf8_lossy(b), &masks)),
-        }))
+        Ok(Ok(TracedRequest::masked(&request, &masks)))
     }
 
     /// Sends a target's request for a subject through the engine, and routes the response

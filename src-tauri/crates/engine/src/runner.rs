@@ -521,19 +521,7 @@ impl Engine {
             masks = apply_auth(&mut request, connector, secret.expose_secret());
         }
         crate::http::ensure_idempotency_key(&mut request);
-        outcome.step.request = Some(TracedRequest {
-            method: request.method.as_str().to_string(),
-            url: mask(request.url.as_str(), &masks),
-            headers: request
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), mask(v, &masks)))
-                .collect(),
-            body: request
-                .body
-                .as_ref()
-                .map(|b| mask(&String::from_utf8_lossy(b), &masks)),
-        });
+        outcome.step.request = Some(TracedRequest::masked(&request, &masks));
         let timeout = Duration::from_millis(webhook.timeout_ms);
         let response = match self.http.send(&request, timeout, &webhook.retry).await {
             Ok(r) => r,
@@ -748,19 +736,33 @@ fn webhook_of<'a>(bundle: &'a Bundle, node: &Node) -> Result<Cow<'a, Webhook>, S
     }
 }
 
-/// The trigger a run starts from: the Event received trigger for the event's alias, else
-/// a Manual trigger, else the first trigger.
+/// The `source` of the events a contact entering a group starts runs with; their payload is
+/// `{"group": NAME}`.
+pub const GROUP_EVENT_SOURCE: &str = "group";
+
+/// The trigger a run starts from: the Event received trigger for the event's alias (or, for a
+/// contact entering a group, the Enters group trigger of that group), else a Manual trigger,
+/// else the first trigger.
 fn pick_trigger<'a>(workflow: &'a Workflow, event: &Event) -> Option<&'a Node> {
     let is_trigger =
         |n: &&Node| crate::catalogue::node_type(&n.kind).is_some_and(|spec| spec.is_trigger());
+    let entered_group = (event.source == GROUP_EVENT_SOURCE)
+        .then(|| event.payload.get("group").and_then(Value::as_str))
+        .flatten();
     workflow
         .nodes
         .iter()
         .filter(is_trigger)
-        .find(|n| {
-            n.kind == kinds::TRIGGER_EVENT
-                && !event.alias.is_empty()
-                && n.params.get("alias").and_then(Value::as_str) == Some(event.alias.as_str())
+        .find(|n| match entered_group {
+            Some(group) => {
+                n.kind == kinds::TRIGGER_GROUP
+                    && n.params.get("group").and_then(Value::as_str).map(str::trim) == Some(group)
+            }
+            None => {
+                n.kind == kinds::TRIGGER_EVENT
+                    && !event.alias.is_empty()
+                    && n.params.get("alias").and_then(Value::as_str) == Some(event.alias.as_str())
+            }
         })
         .or_else(|| {
             workflow

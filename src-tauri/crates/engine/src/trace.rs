@@ -53,6 +53,27 @@ pub struct TracedRequest {
     pub body: Option<String>,
 }
 
+impl TracedRequest {
+    /// A request as it is shown: every occurrence of a secret in `masks` (the forms
+    /// [`apply_auth`](crate::auth::apply_auth) returns) replaced by [`MASK`].
+    pub fn masked(request: &crate::http::OutboundRequest, masks: &[String]) -> Self {
+        use crate::auth::mask;
+        TracedRequest {
+            method: request.method.as_str().to_string(),
+            url: mask(request.url.as_str(), masks),
+            headers: request
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), mask(v, masks)))
+                .collect(),
+            body: request
+                .body
+                .as_ref()
+                .map(|b| mask(&String::from_utf8_lossy(b), masks)),
+        }
+    }
+}
+
 /// The response as received, body truncated past the trace limit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]

@@ -492,3 +492,63 @@ async fn a_wait_suspends_the_run_where_it_stopped() {
     assert_eq!(slept.status, RunStatus::Completed);
     assert_eq!(slept.steps.len(), 3);
 }
+
+#[tokio::test]
+async fn a_contact_entering_a_group_starts_from_that_groups_trigger() {
+    let mark = |id: &str, value: &str| {
+        node(
+            id,
+            "set_field",
+            json!({"mappings": [{"field": "custom.started_by", "value": value}]}),
+        )
+    };
+    let workflow = Workflow {
+        name: "two triggers".into(),
+        description: String::new(),
+        nodes: vec![
+            node("on_signup", "trigger_event", json!({"alias": "signup"})),
+            node("on_vip", "trigger_group", json!({"group": "vip"})),
+            mark("by_event", "event"),
+            mark("by_group", "group"),
+        ],
+        edges: vec![
+            edge("on_signup", "next", "by_event"),
+            edge("on_vip", "next", "by_group"),
+        ],
+    };
+    let bundle = bundle(Vec::new(), workflow);
+    let engine = Engine::new(HttpPolicy::default()).expect("engine");
+    let started_by = |event: Event| {
+        let (bundle, engine) = (&bundle, &engine);
+        async move {
+            let trace = engine
+                .run(
+                    bundle,
+                    &bundle.workflows[0],
+                    &MemorySecretStore::new(),
+                    Contact::default(),
+                    event,
+                    &RunOptions::default(),
+                )
+                .await;
+            (
+                trace.steps[0].node.clone(),
+                trace.contact.custom["started_by"].clone(),
+            )
+        }
+    };
+    let group = started_by(Event {
+        alias: String::new(),
+        source: hookboard_engine::runner::GROUP_EVENT_SOURCE.into(),
+        payload: json!({"group": "vip"}),
+    })
+    .await;
+    assert_eq!(group, ("on_vip".to_string(), json!("group")));
+    let signup = started_by(Event {
+        alias: "signup".into(),
+        source: "webhook".into(),
+        payload: json!({}),
+    })
+    .await;
+    assert_eq!(signup, ("on_signup".to_string(), json!("event")));
+}
