@@ -11,9 +11,10 @@ use ts_rs::TS;
 use crate::Store;
 use crate::codec::{format_time, from_json, new_id, now, sql_int, to_json};
 use crate::error::{Result, StoreError};
+use crate::segments;
 use crate::workflows::check_name;
 
-/// A contact search: free text, an optional group, a limit.
+/// A contact search: free text, an optional group, an optional segment, a limit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ContactQuery {
     /// Case-insensitive substring of the email, first name, last name, full name or phone;
@@ -23,6 +24,9 @@ pub struct ContactQuery {
     /// Only contacts in this group.
     #[serde(default)]
     pub group: Option<String>,
+    /// Only contacts in this saved segment (see [`crate::Segment`]).
+    #[serde(default)]
+    pub segment: Option<String>,
     /// At most this many contacts.
     #[serde(default = "default_limit")]
     pub limit: usize,
@@ -37,6 +41,7 @@ impl Default for ContactQuery {
         ContactQuery {
             text: None,
             group: None,
+            segment: None,
             limit: default_limit(),
         }
     }
@@ -300,7 +305,7 @@ pub(crate) fn load(conn: &Connection, id: &str) -> Result<Option<Contact>> {
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
-fn like_escape(text: &str) -> String {
+pub(crate) fn like_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -371,7 +376,8 @@ impl Store {
         })
     }
 
-    /// Contacts matching `query`, ordered by last name, first name, email.
+    /// Contacts matching `query`, ordered by last name, first name, email. A group or segment
+    /// that does not exist is an error naming it.
     pub fn search_contacts(&self, query: &ContactQuery) -> Result<Vec<Contact>> {
         let pattern = query
             .text
@@ -384,7 +390,17 @@ impl Store {
                 Some(name) => Some(group_id(conn, name)?),
                 None => None,
             };
-            let mut stmt = conn.prepare_cached(
+            let mut values: Vec<rusqlite::types::Value> =
+                vec![pattern.into(), group.into(), sql_int(query.limit).into()];
+            let segment = match query.segment.as_deref() {
+                Some(name) => {
+                    let segment = segments::load(conn, name)?
+                        .ok_or_else(|| StoreError::not_found("segment", name))?;
+                    segments::sql_clause(&segment, &mut values)?
+                }
+                None => "1".to_string(),
+            };
+            let mut stmt = conn.prepare(&format!(
                 r"SELECT c.id FROM contacts c
                   WHERE (?1 IS NULL
                          OR hb_fold(c.email) LIKE ?1 ESCAPE '\'
@@ -395,12 +411,13 @@ impl Store {
                          OR hb_fold(c.phone) LIKE ?1 ESCAPE '\')
                     AND (?2 IS NULL OR EXISTS (SELECT 1 FROM contact_groups cg
                                                WHERE cg.contact_id = c.id AND cg.group_id = ?2))
+                    AND ({segment})
                   ORDER BY hb_fold(COALESCE(c.last_name, '')), hb_fold(COALESCE(c.first_name, '')),
                            hb_fold(COALESCE(c.email, '')), c.id
                   LIMIT ?3",
-            )?;
+            ))?;
             let ids = stmt
-                .query_map(params![pattern, group, sql_int(query.limit)], |row| {
+                .query_map(rusqlite::params_from_iter(values), |row| {
                     row.get::<_, String>(0)
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

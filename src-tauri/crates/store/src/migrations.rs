@@ -14,6 +14,7 @@ const MIGRATIONS: &[M<'static>] = &[
     ))
     .foreign_key_check(),
     M::up(include_str!("../migrations/0003_server_tables.sql")).foreign_key_check(),
+    M::up(include_str!("../migrations/0004_segments.sql")),
 ];
 
 /// The schema version a database has after [`crate::Store::open`].

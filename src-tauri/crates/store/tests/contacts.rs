@@ -140,6 +140,7 @@ fn search_by_text_group_and_limit() -> TestResult {
     let vip_with_example = store.search_contacts(&ContactQuery {
         text: Some("example".into()),
         group: Some("vip".into()),
+        segment: None,
         limit: 10,
     })?;
     let mut ids: Vec<_> = vip_with_example.into_iter().map(|c| c.id).collect();
