@@ -29,6 +29,9 @@ import type { ImportProgress } from "./bindings/ImportProgress";
 import type { Preview } from "./bindings/Preview";
 import type { RejectedEvent } from "./bindings/RejectedEvent";
 import type { RunSummary } from "./bindings/RunSummary";
+import type { ConditionOp } from "./bindings/ConditionOp";
+import type { Segment } from "./bindings/Segment";
+import type { SegmentCondition } from "./bindings/SegmentCondition";
 import type { RunTrace } from "./bindings/RunTrace";
 import type { StoredEvent } from "./bindings/StoredEvent";
 import type { StoredRun } from "./bindings/StoredRun";
@@ -51,6 +54,9 @@ export type {
   RejectedEvent,
   RunSummary,
   RunTrace,
+  ConditionOp,
+  Segment,
+  SegmentCondition,
   StoredEvent,
   StoredRun,
   TestOutcome,
@@ -58,6 +64,9 @@ export type {
   TestTarget,
   CurlPaste,
 };
+
+/** A contact search as callers write it: the segment may be left out. */
+export type ContactSearch = Omit<ContactQuery, "segment"> & { segment?: string | null };
 
 /** Receives progress messages from a long command (Tauri's `Channel`). */
 export interface ProgressSink<T> {
@@ -137,6 +146,10 @@ export interface Commands {
   search_contacts: [{ query: ContactQuery }, Contact[]];
   contact_card: [{ id: string }, ContactCard];
   list_groups: [Record<string, never>, GroupInfo[]];
+  list_segments: [Record<string, never>, Segment[]];
+  /** Creates or replaces a segment (renaming `previousName` when given); returns it as stored. */
+  save_segment: [{ segment: Segment; previousName: string | null }, Segment];
+  delete_segment: [{ name: string }, void];
   import_contacts: [{ onProgress: ProgressSink<ImportProgress> }, ContactImportReport | null];
   list_received_events: [Record<string, never>, StoredEvent[]];
   list_rejected_events: [Record<string, never>, RejectedEvent[]];
@@ -233,9 +246,14 @@ export const api = {
   saveConnector: (connector: Connector, secret: string | null) =>
     call("save_connector", { connector, secret }),
   deleteConnector: (name: string) => call("delete_connector", { name }),
-  searchContacts: (query: ContactQuery) => call("search_contacts", { query }),
+  searchContacts: (query: ContactSearch) =>
+    call("search_contacts", { query: { ...query, segment: query.segment ?? null } }),
   contactCard: (id: string) => call("contact_card", { id }),
   listGroups: () => call("list_groups", none),
+  listSegments: () => call("list_segments", none),
+  saveSegment: (segment: Segment, previousName: string | null = null) =>
+    call("save_segment", { segment, previousName }),
+  deleteSegment: (name: string) => call("delete_segment", { name }),
   importContacts: async (onProgress: (p: ImportProgress) => void) => {
     const sink = await progressSink(onProgress);
     return call("import_contacts", { onProgress: sink });

@@ -11,6 +11,7 @@ pub mod environments;
 pub mod events;
 pub mod records;
 pub mod secrets;
+pub mod segments;
 pub mod testing;
 pub mod webhooks;
 pub mod workflows;
@@ -32,6 +33,7 @@ mod bindings {
         hookboard_store::RejectedEvent::export_all(&cfg)?;
         hookboard_store::GroupInfo::export_all(&cfg)?;
         hookboard_store::ContactQuery::export_all(&cfg)?;
+        hookboard_store::Segment::export_all(&cfg)?;
         hookboard_store::StoredRun::export_all(&cfg)?;
         hookboard_store::RunSummary::export_all(&cfg)?;
         Ok(())

@@ -12,8 +12,61 @@ import type { Workflow } from "../bindings/Workflow";
 import type { Contact } from "../bindings/Contact";
 import type { DeletedWebhook } from "../bindings/DeletedWebhook";
 import type { StoredEvent } from "../bindings/StoredEvent";
+import type { Segment } from "../bindings/Segment";
 import type { Args, CommandName, Result, Revision, Transport } from "../api";
 import { validateWorkflow } from "./browserValidate";
+
+const SEGMENT_FIELDS = ["email", "phone", "first_name", "last_name", "city", "birthday"] as const;
+
+/** A contact field as the store's segments compare it: text, custom values by their JSON text. */
+function fieldText(contact: Contact, field: string): string {
+  if (field.startsWith("custom.")) {
+    const value = contact.custom[field.slice("custom.".length)];
+    if (value === undefined || value === null) return "";
+    return typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return (contact[field as (typeof SEGMENT_FIELDS)[number]] ?? "") as string;
+}
+
+/** Whether `contact` is in `segment`: any of its groups, all of its conditions, ignoring case. */
+export function inSegment(contact: Contact, segment: Segment): boolean {
+  if (segment.groups.length > 0 && !segment.groups.some((g) => contact.groups.includes(g))) return false;
+  return segment.conditions.every(({ field, op, value }) => {
+    const text = fieldText(contact, field).trim().toLowerCase();
+    const wanted = (value ?? "").toLowerCase();
+    switch (op) {
+      case "equals":
+        return text === wanted;
+      case "contains":
+        return text.includes(wanted);
+      case "starts_with":
+        return text.startsWith(wanted);
+      case "is_set":
+        return text !== "";
+      case "is_not_set":
+        return text === "";
+    }
+  });
+}
+
+/** The store's checks of a segment, with the same field paths; returns it trimmed. */
+function checkedSegment(segment: Segment): Segment {
+  const name = segment.name.trim();
+  if (!name) fail("invalid", "invalid name: the segment has no name", "name");
+  const groups = [...new Set(segment.groups.map((g) => g.trim()).filter(Boolean))];
+  const conditions = segment.conditions.map((c, i) => {
+    const field = c.field.trim();
+    const known = (SEGMENT_FIELDS as readonly string[]).includes(field) || /^custom\.\S/.test(field);
+    if (!known) fail("invalid", `invalid conditions[${i}].field: \`${field}\` is not a contact field`, `conditions[${i}].field`);
+    const needsValue = c.op === "equals" || c.op === "contains" || c.op === "starts_with";
+    const value = needsValue ? (c.value ?? "").trim() : null;
+    if (needsValue && !value) fail("invalid", `invalid conditions[${i}].value: this comparison needs a value`, `conditions[${i}].value`);
+    return { field, op: c.op, value };
+  });
+  if (groups.length === 0 && conditions.length === 0)
+    fail("invalid", "invalid conditions: a segment needs at least one group or one condition", "conditions");
+  return { name, description: segment.description?.trim() || null, groups, conditions };
+}
 
 type Stored = { revisions: { workflow: Workflow; saved_at: string }[]; updated_at: string };
 
@@ -33,6 +86,7 @@ export function createBrowserBackend(seed: Bundle = demo as unknown as Bundle): 
   const deleted: DeletedWebhook[] = [];
   const contacts: Contact[] = [];
   const events: StoredEvent[] = [];
+  const segments = new Map<string, Segment>();
   let nextId = 1;
   const newId = () => `browser-${nextId++}`;
   const desktopOnly = (what: string): never =>
@@ -180,8 +234,12 @@ export function createBrowserBackend(seed: Bundle = demo as unknown as Bundle): 
     },
     search_contacts: ({ query }) => {
       const text = (query.text ?? "").trim().toLowerCase();
+      const segment = query.segment
+        ? (segments.get(query.segment) ?? fail("not_found", `no segment named \`${query.segment}\``))
+        : null;
       return contacts
         .filter((c) => !query.group || c.groups.includes(query.group))
+        .filter((c) => !segment || inSegment(c, segment))
         .filter((c) =>
           !text || [c.email, c.phone, c.first_name, c.last_name].some((v) => v?.toLowerCase().includes(text)),
         )
@@ -192,6 +250,19 @@ export function createBrowserBackend(seed: Bundle = demo as unknown as Bundle): 
       return { contact, runs: [] };
     },
     list_groups: () => [],
+    list_segments: () => [...segments.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    save_segment: ({ segment, previousName }) => {
+      const checked = checkedSegment(segment);
+      if (previousName && previousName !== checked.name) {
+        if (segments.has(checked.name)) fail("already_exists", `segment \`${checked.name}\` already exists`);
+        if (!segments.delete(previousName)) fail("not_found", `no segment named \`${previousName}\``);
+      }
+      segments.set(checked.name, checked);
+      return checked;
+    },
+    delete_segment: ({ name }) => {
+      if (!segments.delete(name)) fail("not_found", `no segment named \`${name}\``);
+    },
     import_contacts: () => desktopOnly("Importing a file"),
     list_received_events: () => structuredClone(events),
     list_rejected_events: () => [],
