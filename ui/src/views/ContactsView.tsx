@@ -1,8 +1,9 @@
 import { useEffect, useState } from "react";
-import { api, ApiError, type Contact, type ContactCard, type ContactImportReport, type ImportProgress } from "../api";
+import { api, ApiError, type Contact, type ContactCard, type ContactImportReport, type ImportProgress, type Segment } from "../api";
 import { Icon } from "../components/Icon";
 import { useEditor } from "../store";
 import { FieldError, formatTime, ListState, useLoaded } from "./people/common";
+import { newSegment, SegmentForm } from "./people/SegmentForm";
 import "../styles/views.css";
 
 /** How long the search waits after the last keystroke. */
@@ -10,7 +11,7 @@ export const SEARCH_DELAY_MS = 250;
 /** At most this many contacts are listed. */
 export const SEARCH_LIMIT = 200;
 
-type Query = { text: string; group: string };
+type Query = { text: string; group: string; segment: string };
 const keyOf = (q: Query) => JSON.stringify(q);
 
 type ImportState =
@@ -30,14 +31,21 @@ const rowProblems = (n: number) => (n === 1 ? "1 row has a problem" : `${n} rows
 /** The data-testid suffix of a contact: its email, or its id. */
 const contactKey = (c: Contact) => c.email ?? c.id;
 
-/** The contacts in the store: search, filter by group, open a card, import a file. */
+/** What the right-hand pane shows: a contact's card, or the segment editor. */
+type Pane = { kind: "contact"; id: string } | { kind: "segment"; original: string | null; initial: Segment } | null;
+
+/** The contacts in the store: search, filter by group or segment, edit segments, open a card, import a file. */
 export function ContactsView() {
   const say = useEditor((s) => s.say);
-  const [query, setQuery] = useState<Query>({ text: "", group: "" });
+  const [query, setQuery] = useState<Query>({ text: "", group: "", segment: "" });
   const [tick, setTick] = useState(0);
   const [results, setResults] = useState<{ key: string; contacts: Contact[] | null; error: string | null } | null>(null);
   const groups = useLoaded(api.listGroups, "Could not list the groups");
-  const [selected, setSelected] = useState<string | null>(null);
+  const segments = useLoaded(api.listSegments, "Could not list the segments");
+  const [pane, setPane] = useState<Pane>(null);
+  const selected = pane?.kind === "contact" ? pane.id : null;
+  const setSelected = (id: string | null) => setPane(id ? { kind: "contact", id } : null);
+  const editedSegment = (segments.data ?? []).find((s) => s.name === query.segment);
   const [imported, setImported] = useState<ImportState>({ phase: "idle" });
 
   const key = keyOf(query);
@@ -45,7 +53,7 @@ export function ContactsView() {
     let live = true;
     const timer = setTimeout(() => {
       api
-        .searchContacts({ text: query.text.trim() || null, group: query.group || null, limit: SEARCH_LIMIT })
+        .searchContacts({ text: query.text.trim() || null, group: query.group || null, segment: query.segment || null, limit: SEARCH_LIMIT })
         .then((contacts) => live && setResults({ key, contacts, error: null }))
         .catch((err) => live && setResults({ key, contacts: null, error: `Could not search the contacts: ${ApiError.from(err).message}` }));
     }, SEARCH_DELAY_MS);
@@ -81,7 +89,21 @@ export function ContactsView() {
 
   const contacts = results?.contacts ?? null;
   const searching = results?.key !== key;
-  const filtered = query.text.trim() !== "" || query.group !== "";
+  const filtered = query.text.trim() !== "" || query.group !== "" || query.segment !== "";
+
+  const segmentSaved = (segment: Segment) => {
+    segments.reload();
+    setPane(null);
+    setQuery({ ...query, segment: segment.name });
+    setTick((t) => t + 1);
+    say(`Saved segment ${segment.name}.`, "success");
+  };
+  const segmentDeleted = (name: string) => {
+    segments.reload();
+    setPane(null);
+    if (query.segment === name) setQuery({ ...query, segment: "" });
+    say(`Deleted segment ${name}.`);
+  };
 
   return (
     <section className="ws-page" aria-label="Contacts" data-testid="contacts-view">
@@ -115,8 +137,31 @@ export function ContactsView() {
                 </option>
               ))}
             </select>
+            <select className="input" data-testid="contacts-segment" aria-label="Filter by segment" value={query.segment} onChange={(e) => setQuery({ ...query, segment: e.target.value })}>
+              <option value="">All segments</option>
+              {(segments.data ?? []).map((s) => (
+                <option key={s.name} value={s.name} title={s.description ?? undefined}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+            {editedSegment ? (
+              <button type="button" className="btn" data-testid="edit-segment" title={`Edit segment ${editedSegment.name}`} onClick={() => setPane({ kind: "segment", original: editedSegment.name, initial: editedSegment })}>
+                Edit segment
+              </button>
+            ) : (
+              <button type="button" className="btn" data-testid="new-segment" title="Save a filter over fields and groups as a segment" onClick={() => setPane({ kind: "segment", original: null, initial: { ...newSegment(), groups: query.group ? [query.group] : [] } })}>
+                <Icon name="plus" /> Segment
+              </button>
+            )}
           </div>
           {groups.error && <p className="field-issue error">{groups.error}</p>}
+          {segments.error && <p className="field-issue error">{segments.error}</p>}
+          {editedSegment?.description && (
+            <p className="muted small" data-testid="contacts-segment-description">
+              {editedSegment.description}
+            </p>
+          )}
           <p className="muted small" data-testid="contacts-count" aria-live="polite">
             {searching ? "Searching…" : contacts ? (contacts.length >= SEARCH_LIMIT ? `Showing the first ${SEARCH_LIMIT} contacts; narrow the search to see others.` : `${contacts.length} contact${contacts.length === 1 ? "" : "s"}`) : ""}
           </p>
@@ -125,7 +170,8 @@ export function ContactsView() {
               <>
                 <p>
                   No contact matches{query.text.trim() && <> “{query.text.trim()}”</>}
-                  {query.group && <> in group {query.group}</>}.
+                  {query.group && <> in group {query.group}</>}
+                  {query.segment && <> in segment {query.segment}</>}.
                 </p>
                 <p className="small">Search looks in the email, first and last name and phone.</p>
               </>
@@ -179,7 +225,18 @@ export function ContactsView() {
           )}
         </div>
         <div className="ws-pane" aria-label="Contact card">
-          {selected ? (
+          {pane?.kind === "segment" ? (
+            <SegmentForm
+              key={pane.original ?? "new"}
+              original={pane.original}
+              initial={pane.initial}
+              groups={groups.data ?? []}
+              taken={(segments.data ?? []).map((s) => s.name).filter((n) => n !== pane.original)}
+              onSaved={segmentSaved}
+              onDeleted={segmentDeleted}
+              onCancel={() => setPane(null)}
+            />
+          ) : selected ? (
             <CardPane id={selected} version={tick} onClose={() => setSelected(null)} />
           ) : (
             <div className="empty-state" data-testid="contact-placeholder">

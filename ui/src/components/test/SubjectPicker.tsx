@@ -1,8 +1,8 @@
 // Picks who and what a test runs for: a stored contact (search by email, name or phone,
-// filter by group) and an event (a received one, or one typed by hand as JSON).
+// filter by group or saved segment) and an event (a received one, or one typed by hand as JSON).
 
 import { useEffect, useState } from "react";
-import { api, ApiError, type Contact, type GroupInfo, type StoredEvent, type TestSubject } from "../../api";
+import { api, ApiError, type Contact, type GroupInfo, type Segment, type StoredEvent, type TestSubject } from "../../api";
 import { useEditor } from "../../store";
 
 const SEARCH_DELAY_MS = 200;
@@ -20,6 +20,8 @@ export function SubjectPicker({ subject, onChange }: { subject: TestSubject; onC
   const [text, setText] = useState("");
   const [group, setGroup] = useState("");
   const [groups, setGroups] = useState<GroupInfo[]>([]);
+  const [segment, setSegment] = useState("");
+  const [segments, setSegments] = useState<Segment[]>([]);
   const [contacts, setContacts] = useState<Contact[] | null>(null);
   const [picked, setPicked] = useState<Contact | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -28,17 +30,18 @@ export function SubjectPicker({ subject, onChange }: { subject: TestSubject; onC
 
   useEffect(() => {
     api.listGroups().then(setGroups, (e) => setError(ApiError.from(e).message));
+    api.listSegments().then(setSegments, (e) => setError(ApiError.from(e).message));
     api.listReceivedEvents().then(setEvents, (e) => setError(ApiError.from(e).message));
   }, []);
 
   useEffect(() => {
     const t = setTimeout(() => {
       api
-        .searchContacts({ text: text || null, group: group || null, limit: 20 })
+        .searchContacts({ text: text || null, group: group || null, segment: segment || null, limit: 20 })
         .then(setContacts, (e) => setError(ApiError.from(e).message));
     }, SEARCH_DELAY_MS);
     return () => clearTimeout(t);
-  }, [text, group]);
+  }, [text, group, segment]);
 
   const pick = (c: Contact | null) => {
     setPicked(c);
@@ -59,7 +62,8 @@ export function SubjectPicker({ subject, onChange }: { subject: TestSubject; onC
     <div className="subject-picker" data-testid="subject-picker">
       <div className="subject-col">
         <span className="section-title">Contact</span>
-        <div className="subject-search">
+        {/* A third column for the segment filter once there are segments. */}
+        <div className="subject-search" style={segments.length > 0 ? { gridTemplateColumns: "minmax(0, 1fr) 110px 110px" } : undefined}>
           <input className="input" data-testid="contact-search" placeholder="Search email, name or phone" aria-label="Search contacts" value={text} onChange={(e) => setText(e.target.value)} />
           <select className="input" data-testid="contact-group" aria-label="Group" value={group} onChange={(e) => setGroup(e.target.value)}>
             <option value="">All groups</option>
@@ -69,6 +73,16 @@ export function SubjectPicker({ subject, onChange }: { subject: TestSubject; onC
               </option>
             ))}
           </select>
+          {segments.length > 0 && (
+            <select className="input" data-testid="contact-segment" aria-label="Segment" value={segment} onChange={(e) => setSegment(e.target.value)}>
+              <option value="">All segments</option>
+              {segments.map((s) => (
+                <option key={s.name} value={s.name}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          )}
         </div>
         {error && <p className="field-issue error">{error}</p>}
         <ul className="pick-list" data-testid="contact-results" aria-label="Contacts">
