@@ -86,7 +86,9 @@ export function SegmentForm({
       saved = await api.saveSegment({ ...seg, conditions: seg.conditions.map((c) => ({ ...c, value: needsValue(c.op) ? c.value : null })) }, original);
     } catch (err) {
       const e = ApiError.from(err);
-      setErrors({ [route(e)]: e.message });
+      // The error sits beside its field, so the store's "invalid conditions[0].value: " prefix goes.
+      const message = e.path ? e.message.replace(`invalid ${e.path}: `, "") : e.message;
+      setErrors({ [route(e)]: message.charAt(0).toUpperCase() + message.slice(1) });
       return;
     } finally {
       setSaving(false);
@@ -150,7 +152,7 @@ export function SegmentForm({
             {groupNames.map((g) => (
               <label key={g} className="ws-badge">
                 <input type="checkbox" className="checkbox" data-testid={`segment-group-${g}`} checked={seg.groups.includes(g)} onChange={(e) => toggleGroup(g, e.target.checked)} /> {g}
-                {members.has(g) ? <span className="muted"> ({String(members.get(g))})</span> : <span className="muted"> (no contacts)</span>}
+                {members.has(g) ? <span className="muted">&nbsp;({String(members.get(g))})</span> : <span className="muted">&nbsp;(no contacts)</span>}
               </label>
             ))}
           </div>
