@@ -2,13 +2,14 @@
 //! the reason and the exact body, for replay once the definition is fixed).
 
 use chrono::{DateTime, Utc};
-use hookboard_engine::model::Event;
+use hookboard_engine::model::{Contact, Event};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::Store;
 use crate::codec::{format_time, from_json, new_id, now, parse_time, sql_int, to_json};
+use crate::contacts::{check, id_by_email, insert, normalize};
 use crate::error::{Result, StoreError};
 
 /// What [`Store::insert_event`] did.
@@ -66,6 +67,34 @@ pub struct RejectedEvent {
     /// When it arrived.
     #[ts(type = "string")]
     pub received_at: DateTime<Utc>,
+}
+
+/// A received, valid event for [`Store::accept_event`]: the event, its primary key and the
+/// email of its contact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// Alias, source and payload.
+    pub event: Event,
+    /// The value of the definition's primary key field.
+    pub primary_key: String,
+    /// The contact's email (case-insensitive).
+    pub email: String,
+    /// Create the contact when no contact has this email.
+    pub create_contact: bool,
+}
+
+/// What [`Store::accept_event`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AcceptedEvent {
+    /// Stored (or found stored already, see [`InsertedEvent::duplicate`]); committed.
+    Stored {
+        /// The event's id and whether it was a repeat.
+        inserted: InsertedEvent,
+        /// The contact it is for.
+        contact_id: String,
+    },
+    /// No contact has the email and `create_contact` was not set; nothing was written.
+    NoContact,
 }
 
 const EVENT_COLUMNS: &str = "id, alias, source, contact_id, payload, primary_key, received_at";
@@ -140,7 +169,81 @@ fn existing_event(conn: &Connection, alias: &str, primary_key: &str) -> Result<O
         .optional()?)
 }
 
+/// [`Store::accept_event`] on an open transaction.
+pub(crate) fn accept(conn: &Connection, new: &NewEvent) -> Result<AcceptedEvent> {
+    let event = &new.event;
+    if event.alias.trim().is_empty() {
+        return Err(StoreError::invalid("event alias", "the alias is empty"));
+    }
+    if new.primary_key.is_empty() {
+        return Err(StoreError::invalid(
+            "event primary key",
+            "the primary key is empty",
+        ));
+    }
+    let email = new.email.trim();
+    let contact_id = match id_by_email(conn, email)? {
+        Some(id) => id,
+        None if new.create_contact => {
+            let mut contact = Contact {
+                id: crate::ordered_id(),
+                email: Some(email.to_string()),
+                ..Contact::default()
+            };
+            normalize(&mut contact);
+            check(&contact).map_err(|(field, message)| StoreError::invalid(field, message))?;
+            insert(conn, &contact)?;
+            contact.id
+        }
+        None => return Ok(AcceptedEvent::NoContact),
+    };
+    if let Some(id) = existing_event(conn, &event.alias, &new.primary_key)? {
+        return Ok(AcceptedEvent::Stored {
+            inserted: InsertedEvent {
+                id,
+                duplicate: true,
+            },
+            contact_id,
+        });
+    }
+    let id = crate::ordered_id();
+    conn.prepare_cached(
+        "INSERT INTO events (id, alias, source, contact_id, payload, primary_key, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        id,
+        event.alias,
+        event.source,
+        contact_id,
+        to_json(&event.payload, "event payload")?,
+        new.primary_key,
+        format_time(now()),
+    ])?;
+    Ok(AcceptedEvent::Stored {
+        inserted: InsertedEvent {
+            id,
+            duplicate: false,
+        },
+        contact_id,
+    })
+}
+
 impl Store {
+    /// In one transaction: finds the contact of `new.email` (creating it when missing and
+    /// `new.create_contact` is set), then stores the event for it unless one with the same
+    /// alias and primary key is stored already (then nothing is written and the stored id
+    /// comes back as a duplicate). Committed when this returns: acknowledge after it.
+    pub fn accept_event(&self, new: &NewEvent) -> Result<AcceptedEvent> {
+        self.with_tx(|tx| accept(tx, new))
+    }
+
+    /// [`Store::accept_event`] for several events with one commit (group commit); each event
+    /// is written, or rolled back, on its own, and has its own answer in the same order.
+    pub fn accept_events(&self, events: &[NewEvent]) -> Result<Vec<Result<AcceptedEvent>>> {
+        self.with_batch(events, accept)
+    }
+
     /// Stores a received event unless one with the same alias and primary key is already
     /// stored, in which case nothing is written and the existing id comes back with
     /// `duplicate: true`. The event is committed when this returns (acknowledge after it).
@@ -199,7 +302,7 @@ impl Store {
 
     /// The received event with id `id`.
     pub fn get_event(&self, id: &str) -> Result<StoredEvent> {
-        self.with_conn(|conn| {
+        self.with_read(|conn| {
             let row = conn
                 .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"))?
                 .query_row([id], event_row)

@@ -25,6 +25,7 @@ mod webhooks;
 mod workflows;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -33,22 +34,58 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub use contacts::{ContactQuery, GroupInfo};
 pub use error::{Result, StoreError};
-pub use events::{InsertedEvent, NewRejectedEvent, RejectedEvent, StoredEvent};
+pub use events::{
+    AcceptedEvent, InsertedEvent, NewEvent, NewRejectedEvent, RejectedEvent, StoredEvent,
+};
 pub use import::{ImportReport, RowError};
 pub use migrations::{SCHEMA_VERSION, migrations};
-pub use runs::{RunFilter, RunMeta, RunSummary, StartedBetween, StoredRun};
+pub use runs::{RecordedRun, RunFilter, RunMeta, RunRecord, RunSummary, StartedBetween, StoredRun};
 pub use segments::{ConditionOp, SEGMENT_FIELDS, Segment, SegmentCondition};
-pub use server::{GroupEntry, GroupMember, QueuedRun};
+pub use server::{GroupEntry, GroupMember, QueuedRun, RunContext};
 pub use webhooks::DeletedWebhook;
 pub use workflows::{RevisionInfo, WorkflowSummary};
+
+/// A new id that sorts by creation time (UUID v7): rows inserted one after the other land
+/// side by side in every index keyed by it, so a commit touches few pages.
+pub(crate) fn ordered_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
 
 /// How long a statement waits for another connection's lock before failing with "busy".
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The Hookboard database. Cheap to share behind an `Arc`: calls are serialized on one
-/// connection, which is what SQLite allows for writes anyway.
+/// How commits reach the disk (SQLite's `synchronous` setting; the file is always in WAL mode).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=FULL`: every commit is synced to disk before it returns; a commit survives
+    /// a power loss or an operating system crash.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: a commit is in the WAL file (the operating system's cache) when it
+    /// returns, and synced at checkpoints. It survives the process being killed (`kill -9`, a
+    /// panic, an abort) but the last commits may be lost on a power loss or an OS crash. The
+    /// database file is never corrupted either way.
+    Normal,
+}
+
+/// How [`Store::open_with`] opens the database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// The `synchronous` setting of every connection.
+    pub durability: Durability,
+    /// Read-only connections besides the writing one: reads made through them do not wait for
+    /// writes (WAL lets readers and one writer work side by side). 0: everything on one
+    /// connection.
+    pub readers: usize,
+}
+
+/// The Hookboard database. Cheap to share behind an `Arc`: writes are serialized on one
+/// connection, which is what SQLite allows anyway; with [`StoreOptions::readers`], some reads
+/// run on read-only connections beside it.
 pub struct Store {
     conn: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
 }
 
 impl std::fmt::Debug for Store {
@@ -62,6 +99,11 @@ impl Store {
     /// mode, `foreign_keys=ON`, `synchronous=FULL` and a busy timeout, then applies every pending
     /// migration. Fails with [`StoreError::TooNew`] on a file written by a newer Hookboard.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        Store::open_with(path, StoreOptions::default())
+    }
+
+    /// [`Store::open`] with a choice of durability and read-only connections.
+    pub fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
         let path = path.as_ref();
         let open_err = |message: String| StoreError::Open {
             path: path.to_path_buf(),
@@ -71,25 +113,47 @@ impl Store {
             std::fs::create_dir_all(parent)
                 .map_err(|e| open_err(format!("cannot create folder: {e}")))?;
         }
-        let mut conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| open_err(e.to_string()))?;
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-            .map_err(|e| open_err(e.to_string()))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(open_err(format!(
-                "the file system does not support WAL mode (journal mode is `{mode}`)"
-            )));
-        }
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(|e| open_err(e.to_string()))?;
+        let synchronous = match options.durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        let connect = || -> Result<Connection> {
+            let conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
+            conn.busy_timeout(BUSY_TIMEOUT)
+                .map_err(|e| open_err(e.to_string()))?;
+            let mode: String = conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+                .map_err(|e| open_err(e.to_string()))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(open_err(format!(
+                    "the file system does not support WAL mode (journal mode is `{mode}`)"
+                )));
+            }
+            conn.pragma_update(None, "synchronous", synchronous)
+                .map_err(|e| open_err(e.to_string()))?;
+            // Statement journals and savepoints in memory rather than in temporary files.
+            conn.pragma_update(None, "temp_store", "MEMORY")
+                .map_err(|e| open_err(e.to_string()))?;
+            Ok(conn)
+        };
+        let mut conn = connect()?;
         Self::prepare(&mut conn).map_err(|e| match e {
             StoreError::Sqlite(e) => open_err(e.to_string()),
             other => other,
         })?;
+        let mut readers = Vec::with_capacity(options.readers);
+        for _ in 0..options.readers {
+            let reader = connect()?;
+            Self::prepare_reader(&reader).map_err(|e| match e {
+                StoreError::Sqlite(e) => open_err(e.to_string()),
+                other => other,
+            })?;
+            readers.push(Mutex::new(reader));
+        }
         Ok(Store {
             conn: Mutex::new(conn),
+            readers,
+            next_reader: AtomicUsize::new(0),
         })
     }
 
@@ -99,7 +163,27 @@ impl Store {
         Self::prepare(&mut conn)?;
         Ok(Store {
             conn: Mutex::new(conn),
+            readers: Vec::new(),
+            next_reader: AtomicUsize::new(0),
         })
+    }
+
+    /// A read-only connection: the SQL functions, and no writes.
+    fn prepare_reader(conn: &Connection) -> Result<()> {
+        Self::functions(conn)?;
+        conn.pragma_update(None, "query_only", "ON")?;
+        Ok(())
+    }
+
+    fn functions(conn: &Connection) -> Result<()> {
+        // Unicode-aware lower(); SQLite's own folds ASCII only.
+        conn.create_scalar_function(
+            "hb_fold",
+            1,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| Ok(ctx.get::<Option<String>>(0)?.map(|s| s.to_lowercase())),
+        )?;
+        Ok(())
     }
 
     /// Foreign keys, SQL functions and migrations: what every connection needs.
@@ -112,13 +196,7 @@ impl Store {
                 message: "SQLite refused to enable foreign keys".to_string(),
             });
         }
-        // Unicode-aware lower(); SQLite's own folds ASCII only.
-        conn.create_scalar_function(
-            "hb_fold",
-            1,
-            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-            |ctx| Ok(ctx.get::<Option<String>>(0)?.map(|s| s.to_lowercase())),
-        )?;
+        Self::functions(conn)?;
         migrations::migrate(conn)
     }
 
@@ -143,7 +221,52 @@ impl Store {
         f(&conn)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    /// Runs each of `items` through `f` inside one `BEGIN IMMEDIATE` transaction, each in its
+    /// own savepoint: an item whose `f` fails is rolled back alone and its error takes its
+    /// place in the answer; the others are committed together, with one commit (group commit).
+    /// `Err` when the transaction itself fails (nothing is written then).
+    pub fn with_batch<I, T>(
+        &self,
+        items: impl IntoIterator<Item = I>,
+        mut f: impl FnMut(&Connection, I) -> Result<T>,
+    ) -> Result<Vec<Result<T>>> {
+        let mut conn = self.lock();
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut out = Vec::new();
+        for item in items {
+            let savepoint = tx.savepoint()?;
+            match f(&savepoint, item) {
+                Ok(value) => {
+                    savepoint.commit()?;
+                    out.push(Ok(value));
+                }
+                // Dropping the savepoint rolls the item back.
+                Err(e) => out.push(Err(e)),
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs a read on a read-only connection (on the writing one when there is none). Sees
+    /// every commit made before it starts.
+    pub(crate) fn with_read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        if self.readers.is_empty() {
+            return self.with_conn(f);
+        }
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        for k in 0..self.readers.len() {
+            let reader = &self.readers[(start + k) % self.readers.len()];
+            if let Ok(conn) = reader.try_lock() {
+                return f(&conn);
+            }
+        }
+        let reader = &self.readers[start % self.readers.len()];
+        let conn = reader.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&conn)
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while the lock was held rolled back its transaction (Transaction's drop),
         // so the connection is still usable.
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)

@@ -13,6 +13,7 @@ use crate::Store;
 use crate::codec::{
     format_time, from_json, parse_opt_time, parse_time, sql_int, tag, to_json, untag,
 };
+use crate::contacts::{add_groups, check, id_by_email, load, normalize, update_row};
 use crate::error::{Result, StoreError};
 
 /// What the store keeps about a run besides its trace.
@@ -90,7 +91,118 @@ pub struct RunSummary {
     pub steps: usize,
 }
 
+/// Everything to write when a run has been made, for [`Store::record_run`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    /// The run's trace.
+    pub trace: RunTrace,
+    /// Event id, start and end times.
+    pub meta: RunMeta,
+    /// The run changed its contact: `trace.contact` replaces the stored contact (every field,
+    /// groups included).
+    pub update_contact: bool,
+    /// A received event whose workflows have all run with this one: it is marked processed.
+    pub processed_event: Option<String>,
+}
+
+/// What [`Store::record_run`] wrote.
+#[derive(Debug)]
+pub struct RecordedRun {
+    /// The contact as stored after the run (the run's contact when it was not saved).
+    pub contact: Contact,
+    /// Why the contact's changes were not saved (an invalid or taken email, a contact deleted
+    /// meanwhile); the run and the processed mark are stored all the same.
+    pub contact_error: Option<StoreError>,
+}
+
 const STEP: &str = "run step";
+
+fn insert_run_row(conn: &Connection, trace: &RunTrace, meta: &RunMeta) -> Result<()> {
+    if trace.run_id.is_empty() {
+        return Err(StoreError::invalid("run id", "the run id is empty"));
+    }
+    if run_exists(conn, &trace.run_id)? {
+        return Err(StoreError::exists("run", &trace.run_id));
+    }
+    check_event(conn, meta)?;
+    conn.prepare_cached(
+        "INSERT INTO runs (id, workflow, status, contact_id, contact, resume_at,
+                           started_at, finished_at, event_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        trace.run_id,
+        trace.workflow,
+        tag(&trace.status, "run status")?,
+        contact_id(&trace.contact),
+        to_json(&trace.contact, "run contact")?,
+        trace.resume_at,
+        format_time(meta.started_at),
+        meta.finished_at.map(format_time),
+        meta.event_id,
+    ])?;
+    write_steps(conn, &trace.run_id, &trace.steps)
+}
+
+/// The contact to save over the stored one, normalized; `Err` when it cannot be saved (invalid,
+/// no longer stored, or its email belongs to another contact). Only reads.
+fn contact_to_save(conn: &Connection, contact: &Contact) -> Result<Contact> {
+    let mut contact = contact.clone();
+    normalize(&mut contact);
+    check(&contact).map_err(|(field, message)| StoreError::invalid(field, message))?;
+    if !conn
+        .prepare_cached("SELECT 1 FROM contacts WHERE id = ?1")?
+        .exists([&contact.id])?
+    {
+        return Err(StoreError::id_not_found("contact", &contact.id));
+    }
+    if let Some(email) = contact.email.as_deref()
+        && let Some(other) = id_by_email(conn, email)?
+        && other != contact.id
+    {
+        return Err(StoreError::exists("contact with email", email));
+    }
+    Ok(contact)
+}
+
+/// Replaces every field and the groups of a stored contact checked by [`contact_to_save`];
+/// the contact as stored after.
+fn save_contact(conn: &Connection, contact: &Contact) -> Result<Contact> {
+    update_row(conn, contact)?;
+    conn.prepare_cached("DELETE FROM contact_groups WHERE contact_id = ?1")?
+        .execute([&contact.id])?;
+    add_groups(conn, &contact.id, &contact.groups)?;
+    load(conn, &contact.id)?.ok_or_else(|| StoreError::id_not_found("contact", &contact.id))
+}
+
+/// [`Store::record_run`] on an open transaction.
+pub(crate) fn record(conn: &Connection, record: &RunRecord) -> Result<RecordedRun> {
+    let mut recorded = RecordedRun {
+        contact: record.trace.contact.clone(),
+        contact_error: None,
+    };
+    // Checked before anything is written, so that a contact that cannot be saved needs no
+    // rollback: the run is stored without it.
+    let contact = if record.update_contact && !record.trace.contact.id.is_empty() {
+        match contact_to_save(conn, &record.trace.contact) {
+            Ok(contact) => Some(contact),
+            Err(e) => {
+                recorded.contact_error = Some(e);
+                None
+            }
+        }
+    } else {
+        None
+    };
+    insert_run_row(conn, &record.trace, &record.meta)?;
+    if let Some(contact) = contact {
+        recorded.contact = save_contact(conn, &contact)?;
+    }
+    if let Some(event_id) = &record.processed_event {
+        crate::server::mark_processed(conn, event_id)?;
+    }
+    Ok(recorded)
+}
 
 fn run_exists(conn: &Connection, id: &str) -> Result<bool> {
     Ok(conn
@@ -150,32 +262,22 @@ impl Store {
     /// Stores a new run and its steps in one transaction. Fails if the run id is already
     /// stored or `meta.event_id` names no stored event.
     pub fn insert_run(&self, trace: &RunTrace, meta: &RunMeta) -> Result<()> {
-        if trace.run_id.is_empty() {
-            return Err(StoreError::invalid("run id", "the run id is empty"));
-        }
-        self.with_tx(|tx| {
-            if run_exists(tx, &trace.run_id)? {
-                return Err(StoreError::exists("run", &trace.run_id));
-            }
-            check_event(tx, meta)?;
-            tx.prepare_cached(
-                "INSERT INTO runs (id, workflow, status, contact_id, contact, resume_at,
-                                   started_at, finished_at, event_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![
-                trace.run_id,
-                trace.workflow,
-                tag(&trace.status, "run status")?,
-                contact_id(&trace.contact),
-                to_json(&trace.contact, "run contact")?,
-                trace.resume_at,
-                format_time(meta.started_at),
-                meta.finished_at.map(format_time),
-                meta.event_id,
-            ])?;
-            write_steps(tx, &trace.run_id, &trace.steps)
-        })
+        self.with_tx(|tx| insert_run_row(tx, trace, meta))
+    }
+
+    /// In one transaction: stores the run and its steps, saves the contact's changes (when
+    /// [`RunRecord::update_contact`]; a contact that cannot be saved does not stop the rest,
+    /// see [`RecordedRun::contact_error`]) and marks the event processed (when
+    /// [`RunRecord::processed_event`]). Fails, writing nothing, if the run id is taken or the
+    /// event is not stored.
+    pub fn record_run(&self, run: &RunRecord) -> Result<RecordedRun> {
+        self.with_tx(|tx| record(tx, run))
+    }
+
+    /// [`Store::record_run`] for several runs with one commit (group commit); each run is
+    /// written, or rolled back, on its own, and has its own answer in the same order.
+    pub fn record_runs(&self, runs: &[RunRecord]) -> Result<Vec<Result<RecordedRun>>> {
+        self.with_batch(runs, record)
     }
 
     /// Replaces a stored run's status, contact, steps and metadata (a waiting run that moved
@@ -208,7 +310,7 @@ impl Store {
 
     /// The run with id `id`, its steps in order.
     pub fn get_run(&self, id: &str) -> Result<StoredRun> {
-        self.with_conn(|conn| {
+        self.with_read(|conn| {
             let row = conn
                 .prepare_cached(
                     "SELECT workflow, status, contact, resume_at, started_at, finished_at, event_id
@@ -290,7 +392,7 @@ impl Store {
             .as_ref()
             .map(|s| tag(s, "run status"))
             .transpose()?;
-        self.with_conn(|conn| {
+        self.with_read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT r.id, r.workflow, r.status, r.contact_id, r.event_id, r.started_at,
                         r.finished_at, (SELECT COUNT(*) FROM steps s WHERE s.run_id = r.id)

@@ -3,12 +3,14 @@
 //! is pending exactly while `runs` has no row with that id and can never run twice.
 
 use hookboard_engine::model::{Contact, Event};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::Store;
 use crate::codec::{format_time, from_json, new_id, now, to_json};
 use crate::contacts::{add_group, check, id_by_email, insert, load, normalize};
 use crate::error::{Result, StoreError};
+use crate::events::{AcceptedEvent, NewEvent};
+use crate::runs::{RecordedRun, RunRecord};
 
 /// A run to make later, as kept by [`Store::queue_run`].
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +52,44 @@ pub struct GroupEntry {
     pub added: bool,
     /// Ids of the runs queued for it, one per workflow.
     pub run_ids: Vec<String>,
+}
+
+/// What a worker reads before running the workflows of a received event, see
+/// [`Store::run_context`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunContext {
+    /// The contact as stored now; `None` when there is none (or it was deleted).
+    pub contact: Option<Contact>,
+    /// Workflows that already have a run for the event (not to be run again).
+    pub done: Vec<String>,
+}
+
+/// Records that every workflow of a received event has run (nothing when already recorded).
+pub(crate) fn mark_processed(conn: &Connection, event_id: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO server_processed_events (event_id, processed_at) VALUES (?1, ?2)",
+    )?
+    .execute(params![event_id, format_time(now())])?;
+    Ok(())
+}
+
+/// Runs `f` in a savepoint of the open transaction: kept when it succeeds, rolled back alone
+/// when it fails. The outer `Err` is a failure of the savepoint itself; the inner one is `f`'s.
+fn in_savepoint<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<Result<T>> {
+    conn.execute_batch("SAVEPOINT hb_item")?;
+    match f(conn) {
+        Ok(value) => {
+            conn.execute_batch("RELEASE hb_item")?;
+            Ok(Ok(value))
+        }
+        Err(e) => {
+            conn.execute_batch("ROLLBACK TO hb_item; RELEASE hb_item")?;
+            Ok(Err(e))
+        }
+    }
 }
 
 const QUEUED_COLUMNS: &str = "run_id, workflow, contact_id, event_id, event, reason, replay_of";
@@ -176,7 +216,7 @@ impl Store {
 
     /// The queued run that will have (or has) id `run_id`.
     pub fn get_queued_run(&self, run_id: &str) -> Result<QueuedRun> {
-        self.with_conn(|conn| {
+        self.with_read(|conn| {
             let row = conn
                 .prepare_cached(&format!(
                     "SELECT {QUEUED_COLUMNS} FROM server_queued_runs WHERE run_id = ?1"
@@ -186,6 +226,102 @@ impl Store {
                 .ok_or_else(|| StoreError::id_not_found("queued run", run_id))?;
             decode(row)
         })
+    }
+
+    /// In one read: the contact `contact_id` as stored now and the workflows that already have
+    /// a run for event `event_id`.
+    pub fn run_context(
+        &self,
+        contact_id: Option<&str>,
+        event_id: Option<&str>,
+    ) -> Result<RunContext> {
+        self.with_read(|conn| {
+            let tx = conn.unchecked_transaction()?;
+            let contact = match contact_id {
+                Some(id) => load(&tx, id)?,
+                None => None,
+            };
+            let mut done = Vec::new();
+            if let Some(event_id) = event_id {
+                let mut stmt =
+                    tx.prepare_cached("SELECT DISTINCT workflow FROM runs WHERE event_id = ?1")?;
+                for name in stmt.query_map([event_id], |row| row.get::<_, String>(0))? {
+                    done.push(name?);
+                }
+            }
+            drop(tx);
+            Ok(RunContext { contact, done })
+        })
+    }
+
+    /// [`Store::accept_events`] and [`Store::record_runs`] in one transaction with one commit:
+    /// each event and each run is written, or rolled back, on its own, with its own answer in
+    /// the same order. `Err` when the transaction itself fails (nothing is written then).
+    ///
+    /// The batch is first written without savepoints (they copy every page an item touches);
+    /// only when an item fails is it rolled back and written again with one savepoint per item.
+    #[allow(clippy::type_complexity)]
+    pub fn commit_batch(
+        &self,
+        events: &[NewEvent],
+        runs: &[RunRecord],
+    ) -> Result<(Vec<Result<AcceptedEvent>>, Vec<Result<RecordedRun>>)> {
+        let mut conn = self.lock();
+        {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let accepted = events
+                .iter()
+                .map(|event| crate::events::accept(&tx, event))
+                .collect::<Result<Vec<_>>>();
+            let recorded = accepted.and_then(|accepted| {
+                let recorded = runs
+                    .iter()
+                    .map(|run| crate::runs::record(&tx, run))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((accepted, recorded))
+            });
+            if let Ok((accepted, recorded)) = recorded {
+                tx.commit()?;
+                return Ok((
+                    accepted.into_iter().map(Ok).collect(),
+                    recorded.into_iter().map(Ok).collect(),
+                ));
+            }
+            // Dropping `tx` rolls the whole batch back.
+        }
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let accepted = events
+            .iter()
+            .map(|event| in_savepoint(&tx, |conn| crate::events::accept(conn, event)))
+            .collect::<Result<Vec<_>>>()?;
+        let recorded = runs
+            .iter()
+            .map(|run| in_savepoint(&tx, |conn| crate::runs::record(conn, run)))
+            .collect::<Result<Vec<_>>>()?;
+        tx.commit()?;
+        Ok((accepted, recorded))
+    }
+
+    /// Records that every workflow of received event `event_id` has run.
+    pub fn mark_event_processed(&self, event_id: &str) -> Result<()> {
+        self.with_conn(|conn| mark_processed(conn, event_id))
+    }
+
+    /// The run with this id is stored.
+    pub fn run_stored(&self, run_id: &str) -> Result<bool> {
+        self.with_read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT 1 FROM runs WHERE id = ?1")?
+                .exists([run_id])?)
+        })
+    }
+
+    /// The queued run `run_id`, or `None` when a run with this id is stored already.
+    pub fn pending_queued_run(&self, run_id: &str) -> Result<Option<QueuedRun>> {
+        if self.run_stored(run_id)? {
+            return Ok(None);
+        }
+        self.get_queued_run(run_id).map(Some)
     }
 
     /// Ids of queued runs not stored yet, oldest first (the queue after a restart).
