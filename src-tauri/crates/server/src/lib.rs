@@ -2,6 +2,7 @@
 //! binary's subcommands do, so that tests can call it without a process.
 
 pub mod bundle;
+pub mod commit;
 pub mod inbound;
 pub mod keys;
 pub mod metrics;

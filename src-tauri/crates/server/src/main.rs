@@ -95,10 +95,16 @@ enum Command {
         /// from HOOKBOARD_SECRET_<CONNECTOR> variables.
         #[arg(long, env = "HOOKBOARD_SECRETS_FILE")]
         secrets_file: Option<PathBuf>,
-        /// Allow outbound requests to private, loopback and link-local addresses. Accepted for
-        /// the SPEC 8 rule, which the engine does not enforce yet: today this changes nothing.
+        /// Allow outbound requests to private, loopback and link-local addresses (refused by
+        /// default: the resolved address of every request and redirect is checked, and a
+        /// refused step fails with the error kind `blocked_address`).
         #[arg(long, env = "HOOKBOARD_ALLOW_PRIVATE_NETWORK")]
         allow_private_network: bool,
+        /// Most events and runs waiting for a worker. Past it a new event waits up to 2 s for
+        /// room, then gets 503 with `Retry-After: 1`, so that a server receiving more than it
+        /// can run keeps a bounded backlog.
+        #[arg(long, env = "HOOKBOARD_MAX_QUEUE", default_value_t = hookboard_server::serve::DEFAULT_MAX_QUEUE)]
+        max_queue: usize,
     },
     /// Manages the API keys of the public API.
     Keys {
@@ -195,6 +201,7 @@ fn main() -> ExitCode {
             env,
             secrets_file,
             allow_private_network,
+            max_queue,
         } => {
             let config = ServeConfig {
                 bundle,
@@ -204,6 +211,7 @@ fn main() -> ExitCode {
                 env,
                 secrets_file,
                 allow_private_network,
+                max_queue,
             };
             match runtime.block_on(serve(config)) {
                 Ok(()) => ExitCode::SUCCESS,

@@ -82,6 +82,11 @@ impl Metrics {
             .fetch_add(i64::try_from(count).unwrap_or(i64::MAX), Ordering::Relaxed);
     }
 
+    /// Events and runs waiting for a worker or in one (the `hookboard_queue_depth` gauge).
+    pub fn queue_depth(&self) -> usize {
+        usize::try_from(self.queue.load(Ordering::Relaxed)).unwrap_or(0)
+    }
+
     /// A worker finished an event or a queued run (whatever its runs did).
     pub fn processed(&self) {
         self.queue.fetch_sub(1, Ordering::Relaxed);

@@ -19,7 +19,8 @@ use hookboard_engine::trace::{RunStatus, RunTrace};
 use hookboard_engine::validate::ValidationOptions;
 use hookboard_secrets::{ChainSecretStore, EnvSecretStore, FileSecretStore, SecretStore};
 use hookboard_store::{
-    NewRejectedEvent, QueuedRun, RunFilter, RunMeta, StartedBetween, Store, StoreError,
+    AcceptedEvent, Durability, NewEvent, NewRejectedEvent, QueuedRun, RunFilter, RunMeta,
+    RunRecord, StartedBetween, Store, StoreOptions,
 };
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -28,6 +29,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::bundle::load_bundle;
+use crate::commit::Committer;
 use crate::inbound::{Accepted, map_webhook, parse_json, validate_strict};
 use crate::keys::ServerDb;
 use crate::metrics::Metrics;
@@ -52,7 +54,19 @@ pub struct ServeConfig {
     pub secrets_file: Option<PathBuf>,
     /// Allow outbound requests to private, loopback and link-local addresses.
     pub allow_private_network: bool,
+    /// Most events and runs waiting for a worker; past it, new events wait up to
+    /// [`ACCEPT_WAIT`] for room, then get 503 with `Retry-After` (backpressure).
+    pub max_queue: usize,
 }
+
+/// Default of [`ServeConfig::max_queue`].
+pub const DEFAULT_MAX_QUEUE: usize = 10_000;
+
+/// How long an event waits for room in a full queue before the 503.
+pub const ACCEPT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Read-only database connections for the workers' and the API's reads.
+const READERS: usize = 2;
 
 /// Why the server could not start; [`StartError::exit_code`] says how the process ends.
 #[derive(Debug, thiserror::Error)]
@@ -84,7 +98,11 @@ pub struct AppState {
     secrets: ChainSecretStore,
     env: std::collections::BTreeMap<String, String>,
     queue: mpsc::UnboundedSender<Work>,
-    metrics: Metrics,
+    committer: Committer,
+    max_queue: usize,
+    /// Woken when a worker finishes an item (room in a full queue).
+    room: tokio::sync::Notify,
+    metrics: Arc<Metrics>,
     contact_turns: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -148,11 +166,24 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
         let file = FileSecretStore::open(path).map_err(|e| StartError::Input(e.to_string()))?;
         stores.push(Box::new(file));
     }
-    let store = Store::open(&config.db).map_err(|e| StartError::Runtime(e.to_string()))?;
+    // synchronous=NORMAL in WAL mode: a commit survives the process being killed (kill -9),
+    // not a power loss or an OS crash; see the README.
+    let options = StoreOptions {
+        durability: Durability::Normal,
+        readers: READERS,
+    };
+    let store = Arc::new(
+        Store::open_with(&config.db, options).map_err(|e| StartError::Runtime(e.to_string()))?,
+    );
     let db = ServerDb::open(&config.db)
         .map_err(|e| StartError::Runtime(format!("cannot open {}: {e}", config.db.display())))?;
-    let engine =
-        Engine::new(HttpPolicy::default()).map_err(|e| StartError::Runtime(e.to_string()))?;
+    // SPEC 8: no outbound request reaches a private, loopback or link-local address (resolved
+    // address and redirects included) unless `--allow-private-network` says so.
+    let policy = HttpPolicy {
+        block_private_networks: !config.allow_private_network,
+        ..HttpPolicy::default()
+    };
+    let engine = Engine::new(policy).map_err(|e| StartError::Runtime(e.to_string()))?;
     if config.allow_private_network {
         tracing::info!("private network addresses allowed for outbound requests");
     }
@@ -160,15 +191,32 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
         .await
         .map_err(|e| StartError::Runtime(format!("cannot listen on {}: {e}", config.listen)))?;
     let (sender, receiver) = mpsc::unbounded_channel();
+    let metrics = Arc::new(Metrics::default());
+    let on_accepted = {
+        let (queue, metrics) = (sender.clone(), metrics.clone());
+        Box::new(move |new: &NewEvent, accepted: &AcceptedEvent| {
+            if let AcceptedEvent::Stored { inserted, .. } = accepted
+                && !inserted.duplicate
+            {
+                metrics.accepted(&new.event.alias);
+                let _ = queue.send(Work::Event(inserted.id.clone()));
+            }
+        })
+    };
+    let committer = Committer::start(store.clone(), on_accepted)
+        .map_err(|e| StartError::Runtime(format!("cannot start the commit thread: {e}")))?;
     let app: App = Arc::new(AppState {
         bundle,
-        store: Arc::new(store),
+        store,
         db: Arc::new(db),
         engine,
         secrets: ChainSecretStore::new(stores),
         env,
         queue: sender,
-        metrics: Metrics::default(),
+        committer,
+        max_queue: config.max_queue.max(1),
+        room: tokio::sync::Notify::new(),
+        metrics,
         contact_turns: Default::default(),
     });
     let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
@@ -541,27 +589,34 @@ async fn replay_rejected(
     response
 }
 
-/// Finds the contact by email, creating it when `create` is set; `None` when missing.
-fn contact_for(store: &Store, email: &str, create: bool) -> Result<Option<Contact>, StoreError> {
-    if let Some(contact) = store.find_contact_by_email(email)? {
-        return Ok(Some(contact));
+/// Waits (up to [`ACCEPT_WAIT`]) while the queue is full; `Err` is the 503 to send.
+async fn room_in_queue(app: &App) -> Result<(), Response> {
+    let deadline = tokio::time::Instant::now() + ACCEPT_WAIT;
+    while app.metrics.queue_depth() >= app.max_queue {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            app.metrics.rejected("queue_full");
+            let mut response = error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the queue of events to run is full; retry later",
+            );
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+            return Err(response);
+        }
+        // Woken by a worker finishing; the timeout covers a wake-up missed between the check
+        // and the wait.
+        let nap = (deadline - now).min(std::time::Duration::from_millis(50));
+        let _ = tokio::time::timeout(nap, app.room.notified()).await;
     }
-    if !create {
-        return Ok(None);
-    }
-    let new = Contact {
-        email: Some(email.to_string()),
-        ..Contact::default()
-    };
-    match store.create_contact(&new) {
-        Ok(contact) => Ok(Some(contact)),
-        // Another request created it meanwhile.
-        Err(StoreError::AlreadyExists { .. }) => store.find_contact_by_email(email),
-        Err(e) => Err(e),
-    }
+    Ok(())
 }
 
-/// Commits the event (with its contact) and queues it; answers 202 with the event id.
+/// Commits the event (with its contact, created when missing and `create_contact` is set)
+/// and queues it; answers 202 with the event id once committed. With a full queue, waits for
+/// room or answers 503.
 async fn commit(
     app: &App,
     alias: &str,
@@ -569,37 +624,32 @@ async fn commit(
     accepted: Accepted,
     create_contact: bool,
 ) -> Response {
-    let store = app.store.clone();
-    let event = Event {
-        alias: alias.to_string(),
-        source: source.to_string(),
-        payload: accepted.payload,
+    if let Err(response) = room_in_queue(app).await {
+        return response;
+    }
+    let new = NewEvent {
+        event: Event {
+            alias: alias.to_string(),
+            source: source.to_string(),
+            payload: accepted.payload,
+        },
+        primary_key: accepted.primary_key,
+        email: accepted.email,
+        create_contact,
     };
-    let result = blocking(move || {
-        let Some(contact) = contact_for(&store, &accepted.email, create_contact).map_err(failed)?
-        else {
-            return Err(Box::new(error(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "no contact with email {}; add ?createContact=true to create it",
-                    accepted.email
-                ),
-            )));
-        };
-        store
-            .insert_event(&event, &accepted.primary_key, Some(&contact.id))
-            .map_err(failed)
-    })
-    .await;
-    match result {
-        Ok(inserted) => {
+    let email = new.email.clone();
+    // Queued for the workers by the committer, right after the commit.
+    match app.committer.accept(new).await {
+        Ok(AcceptedEvent::NoContact) => error(
+            StatusCode::NOT_FOUND,
+            format!("no contact with email {email}; add ?createContact=true to create it"),
+        ),
+        Ok(AcceptedEvent::Stored { inserted, .. }) => {
             if inserted.duplicate {
                 app.metrics.duplicate(alias);
                 tracing::info!(event_id = %inserted.id, alias, "repeated primary key acknowledged");
             } else {
                 tracing::info!(event_id = %inserted.id, alias, "event accepted");
-                app.metrics.accepted(alias);
-                let _ = app.queue.send(Work::Event(inserted.id.clone()));
             }
             (
                 StatusCode::ACCEPTED,
@@ -607,7 +657,7 @@ async fn commit(
             )
                 .into_response()
         }
-        Err(response) => response,
+        Err(e) => internal(e),
     }
 }
 
@@ -1112,6 +1162,7 @@ async fn worker(
             }
         }
         app.metrics.processed();
+        app.room.notify_waiters();
     }
 }
 
@@ -1126,7 +1177,7 @@ async fn off_thread<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
 }
 
 /// Runs every workflow triggered by this event's alias (skipping those already run for it),
-/// stores each trace and the contact's changes, then marks the event processed.
+/// storing each trace with the contact's changes; the last one also marks the event processed.
 async fn process(app: &App, event_id: &str) -> Result<(), String> {
     let store = app.store.clone();
     let id = event_id.to_string();
@@ -1137,48 +1188,58 @@ async fn process(app: &App, event_id: &str) -> Result<(), String> {
         Some(contact_id) => Some(app.contact_turn(contact_id).lock_owned().await),
         None => None,
     };
-    let mut contact = load_contact(app, stored.contact_id.clone()).await?;
-    let workflows = app.bundle.workflows.iter().filter(|w| {
-        w.nodes.iter().any(|n| {
-            n.kind == hookboard_engine::catalogue::kinds::TRIGGER_EVENT
-                && n.params.get("alias").and_then(Value::as_str)
-                    == Some(stored.event.alias.as_str())
+    let store = app.store.clone();
+    let (contact_id, id) = (stored.contact_id.clone(), event_id.to_string());
+    let context = off_thread(move || store.run_context(contact_id.as_deref(), Some(&id))).await?;
+    let mut contact = context.contact.unwrap_or_default();
+    let workflows: Vec<&Workflow> = app
+        .bundle
+        .workflows
+        .iter()
+        .filter(|w| {
+            w.nodes.iter().any(|n| {
+                n.kind == hookboard_engine::catalogue::kinds::TRIGGER_EVENT
+                    && n.params.get("alias").and_then(Value::as_str)
+                        == Some(stored.event.alias.as_str())
+            }) && !context.done.contains(&w.name)
         })
-    });
-    for workflow in workflows {
-        let db = app.db.clone();
-        let (eid, name) = (event_id.to_string(), workflow.name.clone());
-        if off_thread(move || db.run_exists(&eid, &name)).await? {
-            continue;
-        }
+        .collect();
+    if workflows.is_empty() {
+        let store = app.store.clone();
+        let id = event_id.to_string();
+        return off_thread(move || store.mark_event_processed(&id)).await;
+    }
+    let last = workflows.len() - 1;
+    for (at, workflow) in workflows.into_iter().enumerate() {
         let start = RunStart {
             run_id: None,
             event_id: Some(event_id.to_string()),
             event: stored.event.clone(),
         };
-        contact = run_and_store(app, workflow, contact, start).await?;
+        let processed = (at == last).then(|| event_id.to_string());
+        contact = run_and_store(app, workflow, contact, start, processed).await?;
     }
     drop(turn);
-    let db = app.db.clone();
-    let id = event_id.to_string();
-    off_thread(move || db.mark_processed(&id)).await
+    Ok(())
 }
 
 /// Makes a queued run (a replay, a contact entering a group) unless it is stored already.
 async fn process_queued(app: &App, run_id: &str) -> Result<(), String> {
-    let db = app.db.clone();
-    let id = run_id.to_string();
-    if off_thread(move || db.run_stored(&id)).await? {
-        return Ok(());
-    }
     let store = app.store.clone();
     let id = run_id.to_string();
-    let queued = off_thread(move || store.get_queued_run(&id)).await?;
+    let Some(queued) = off_thread(move || store.pending_queued_run(&id)).await? else {
+        return Ok(());
+    };
     let turn = match &queued.contact_id {
         Some(contact_id) => Some(app.contact_turn(contact_id).lock_owned().await),
         None => None,
     };
-    let contact = load_contact(app, queued.contact_id.clone()).await?;
+    let store = app.store.clone();
+    let contact_id = queued.contact_id.clone();
+    let contact = off_thread(move || store.run_context(contact_id.as_deref(), None))
+        .await?
+        .contact
+        .unwrap_or_default();
     let start = RunStart {
         run_id: Some(queued.run_id.clone()),
         event_id: queued.event_id.clone(),
@@ -1186,7 +1247,7 @@ async fn process_queued(app: &App, run_id: &str) -> Result<(), String> {
     };
     match app.bundle.workflow(&queued.workflow) {
         Some(workflow) => {
-            run_and_store(app, workflow, contact, start).await?;
+            run_and_store(app, workflow, contact, start, None).await?;
         }
         None => {
             // The bundle changed since the run was queued: the run is stored as failed so
@@ -1215,19 +1276,6 @@ async fn process_queued(app: &App, run_id: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The stored contact with this id; an empty contact when there is none (or it was deleted).
-async fn load_contact(app: &App, contact_id: Option<String>) -> Result<Contact, String> {
-    let store = app.store.clone();
-    off_thread(move || match contact_id {
-        Some(contact_id) => match store.get_contact(&contact_id) {
-            Err(e) if e.code() == "not_found" => Ok(Contact::default()),
-            other => other,
-        },
-        None => Ok(Contact::default()),
-    })
-    .await
-}
-
 /// How one run starts: its id (a new one when `None`), the event it reads and the stored
 /// event it is recorded against.
 struct RunStart {
@@ -1236,18 +1284,25 @@ struct RunStart {
     event: Event,
 }
 
-/// Runs one workflow for `contact`, stores the trace and the contact's changes in one go, and
-/// returns the contact as the run left it.
+/// Runs one workflow for `contact`; stores the trace, the contact's changes and (when
+/// `processed` names it) the event's processed mark in one transaction, and returns the
+/// contact as the run left it.
 async fn run_and_store(
     app: &App,
     workflow: &Workflow,
     contact: Contact,
     start: RunStart,
+    processed: Option<String>,
 ) -> Result<Contact, String> {
     let options = RunOptions {
         env: app.env.clone(),
         wait_mode: WaitMode::Suspend,
-        run_id: start.run_id,
+        // Time-ordered, so that runs stored one after the other share index pages.
+        run_id: Some(
+            start
+                .run_id
+                .unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+        ),
         ..RunOptions::default()
     };
     let started_at = chrono::Utc::now();
@@ -1275,15 +1330,17 @@ async fn run_and_store(
         RunStatus::Waiting => "waiting",
     };
     let durations: Vec<u64> = trace.steps.iter().map(|s| s.duration_ms).collect();
-    let store = app.store.clone();
-    let contact = off_thread(move || {
-        store.insert_run(&trace, &meta)?;
-        if trace.contact != contact && !trace.contact.id.is_empty() {
-            return store.update_contact(&trace.contact);
-        }
-        Ok::<_, StoreError>(trace.contact)
-    })
-    .await?;
+    let run_id = trace.run_id.clone();
+    let record = RunRecord {
+        update_contact: trace.contact != contact && !trace.contact.id.is_empty(),
+        trace,
+        meta,
+        processed_event: processed,
+    };
+    let recorded = app.committer.record(record).await?;
+    if let Some(e) = recorded.contact_error {
+        tracing::warn!(event_id, run_id = %run_id, "the run's changes to its contact were not saved: {e}");
+    }
     app.metrics.run(status, durations);
-    Ok(contact)
+    Ok(recorded.contact)
 }

@@ -131,8 +131,24 @@ impl Server {
         Server::spawn(bundle, db, workers, Stdio::null(), &[], &[])
     }
 
-    /// Starts the server with its stderr going to `stderr`, extra arguments and variables.
+    /// Starts the server with its stderr going to `stderr`, extra arguments and variables,
+    /// allowed to call the loopback CRM stand-in (`--allow-private-network`).
     fn spawn(
+        bundle: &Path,
+        db: &Path,
+        workers: usize,
+        stderr: Stdio,
+        extra: &[&str],
+        vars: &[(&str, &str)],
+    ) -> Server {
+        let mut args = vec!["--allow-private-network"];
+        args.extend_from_slice(extra);
+        Server::spawn_exactly(bundle, db, workers, stderr, &args, vars)
+    }
+
+    /// Starts the server with exactly these extra arguments (private networks blocked unless
+    /// they allow them).
+    fn spawn_exactly(
         bundle: &Path,
         db: &Path,
         workers: usize,
@@ -315,6 +331,43 @@ fn a_webhook_event_is_acknowledged_with_its_id_and_runs_the_workflow() {
     assert_eq!(status, 404);
     let (status, _) = server.request("GET", "/api/v1/runs", &[], b"");
     assert_eq!(status, 401);
+}
+
+#[test]
+fn without_allow_private_network_a_step_to_loopback_fails_as_blocked_address() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = bundle_file(dir.path(), &crm, true);
+    let server = Server::spawn_exactly(
+        &bundle,
+        &dir.path().join("hookboard.db"),
+        2,
+        Stdio::null(),
+        &[],
+        &[],
+    );
+    let (status, body) = server.post("/hooks/signup", &order("ada@example.com", "s-1"));
+    assert_eq!(status, 202, "{body}");
+    let key = server.key("signups");
+    let runs = server.runs(&key, 1);
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let run_id = runs[0]["id"].as_str().expect("run id");
+    let auth = format!("ApiKey {key}");
+    let (status, run) = server.request(
+        "GET",
+        &format!("/api/v1/runs/{run_id}"),
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(status, 200, "{run}");
+    let steps = run["trace"]["steps"].as_array().expect("steps");
+    let http = steps
+        .iter()
+        .find(|s| s["kind"] == "http_request")
+        .expect("an http_request step");
+    assert_eq!(http["branch"], "error", "{http}");
+    assert_eq!(http["error"]["kind"], "blocked_address", "{http}");
+    assert!(crm.calls().is_empty(), "the CRM received {:?}", crm.calls());
 }
 
 #[test]
