@@ -371,6 +371,47 @@ fn without_allow_private_network_a_step_to_loopback_fails_as_blocked_address() {
 }
 
 #[test]
+fn a_full_queue_makes_new_events_wait_then_answers_503_and_keeps_nothing() {
+    let crm = Crm::start_slow(4000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = bundle_file(dir.path(), &crm, true);
+    let server = Server::spawn(
+        &bundle,
+        &dir.path().join("hookboard.db"),
+        1,
+        Stdio::null(),
+        &["--max-queue", "1"],
+        &[],
+    );
+    let (status, body) = server.post("/hooks/signup", &order("ada@example.com", "q-1"));
+    assert_eq!(status, 202, "{body}");
+    // The one worker is in the slow CRM call: the queue is full, the next event waits for
+    // room (2 s) and is refused.
+    let started = Instant::now();
+    let (status, body) = server.post("/hooks/signup", &order("bob@example.com", "q-2"));
+    assert_eq!(status, 503, "{body}");
+    assert!(started.elapsed() >= Duration::from_millis(1900));
+    assert!(
+        body["error"].as_str().unwrap_or("").contains("full"),
+        "{body}"
+    );
+    let (_, metrics) = server
+        .try_request("GET", "/metrics", &[], b"")
+        .expect("metrics");
+    assert!(
+        metrics.contains("hookboard_events_rejected_total{reason=\"queue_full\"} 1"),
+        "{metrics}"
+    );
+    // Once the run is done there is room again; the refused event was not kept.
+    let key = server.key("signups");
+    assert_eq!(server.runs(&key, 1).len(), 1);
+    let (status, body) = server.post("/hooks/signup", &order("bob@example.com", "q-2"));
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(server.runs(&key, 2).len(), 2);
+    assert_eq!(crm.calls().len(), 2);
+}
+
+#[test]
 fn bodies_up_to_512_kib_are_accepted_and_one_byte_more_is_413() {
     let crm = Crm::start();
     let dir = tempfile::tempdir().expect("tempdir");
