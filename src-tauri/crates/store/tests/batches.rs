@@ -104,7 +104,10 @@ fn a_batch_commits_every_good_item_and_answers_each_failure_alone() -> TestResul
     let done = recorded[0].as_ref().map_err(|e| e.to_string())?;
     assert!(done.contact_error.is_none(), "{:?}", done.contact_error);
     assert_eq!(done.contact.custom["crm_id"], json!("crm-1"));
-    assert_eq!(recorded[1].as_ref().err().map(|e| e.code()), Some("already_exists"));
+    assert_eq!(
+        recorded[1].as_ref().err().map(|e| e.code()),
+        Some("already_exists")
+    );
     assert_eq!(store.get_contact(&ada)?.custom["crm_id"], json!("crm-1"));
     assert_eq!(store.get_run(&run.run_id)?.trace.run_id, run.run_id);
     let context = store.run_context(Some(&ada), Some(&first))?;
