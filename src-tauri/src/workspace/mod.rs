@@ -142,6 +142,7 @@ pub struct Workspace {
     created: bool,
     settings_path: PathBuf,
     settings: Mutex<Settings>,
+    engine: testing::EngineCache,
 }
 
 impl Workspace {
@@ -159,6 +160,7 @@ impl Workspace {
             created,
             settings_path,
             settings: Mutex::new(settings),
+            engine: testing::EngineCache::default(),
         })
     }
 
@@ -267,10 +269,7 @@ impl Workspace {
     /// The engine's validation of `workflow` against the workspace's webhooks, connectors,
     /// event definitions and environments.
     pub fn validate_workflow(&self, workflow: &Workflow) -> Result<Vec<Issue>> {
-        let context = Bundle {
-            workflows: Vec::new(),
-            ..self.snapshot()?
-        };
+        let context = self.reference_bundle()?;
         Ok(validate::validate_workflow(
             workflow,
             &context,
@@ -339,15 +338,23 @@ impl Workspace {
     /// The whole workspace as a bundle: event definitions, connectors (no secrets), webhooks,
     /// the current revision of every workflow and the environments, each list by name.
     pub fn snapshot(&self) -> Result<Bundle> {
-        let mut workflows = Vec::new();
+        let mut bundle = self.reference_bundle()?;
         for summary in self.store.list_workflows()? {
-            workflows.push(self.store.get_workflow(&summary.name)?);
+            bundle
+                .workflows
+                .push(self.store.get_workflow(&summary.name)?);
         }
+        Ok(bundle)
+    }
+
+    /// The workspace as a bundle without its workflows: what validating, previewing or
+    /// running one workflow refers to (webhooks, connectors, event definitions, environments).
+    pub fn reference_bundle(&self) -> Result<Bundle> {
         Ok(Bundle {
             event_definitions: self.store.list_event_definitions()?,
             connectors: self.store.list_connectors()?,
             webhooks: self.store.list_webhooks()?,
-            workflows,
+            workflows: Vec::new(),
             environments: self.store.list_environments()?,
             // The store keeps no API-key scopes yet.
             api_key_scopes: Vec::new(),

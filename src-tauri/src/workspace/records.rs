@@ -82,8 +82,7 @@ impl Workspace {
         if webhook.name.trim().is_empty() {
             return Err(invalid("name", "the webhook needs a name"));
         }
-        let mut bundle = self.snapshot()?;
-        bundle.workflows.clear();
+        let mut bundle = self.reference_bundle()?;
         bundle.webhooks = vec![webhook.clone()];
         self.first_error(&bundle, "webhooks[0]")?;
         if create {
@@ -99,8 +98,7 @@ impl Workspace {
         if definition.alias.trim().is_empty() {
             return Err(invalid("alias", "the event definition needs an alias"));
         }
-        let mut bundle = self.snapshot()?;
-        bundle.workflows.clear();
+        let mut bundle = self.reference_bundle()?;
         bundle.event_definitions = vec![definition.clone()];
         self.first_error(&bundle, "event_definitions[0]")?;
         Ok(self.store().upsert_event_definition(definition)?)

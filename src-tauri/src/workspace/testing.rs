@@ -9,6 +9,7 @@
 //! single-request test; test-running the whole workflow provides it.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::Utc;
 use hookboard_engine::auth::apply_auth;
@@ -32,6 +33,18 @@ const TEST_TRIGGER: &str = "test-trigger";
 const WEBHOOK_NODE: &str = "webhook";
 /// A stand-in secret for previews: applied like the real one, then masked.
 const PREVIEW_SECRET: &str = "hookboard-preview-secret";
+
+/// The engine tests use, with the insecure-URL setting it was made for.
+#[derive(Default)]
+pub(crate) struct EngineCache {
+    current: Mutex<Option<(bool, Arc<Engine>)>>,
+}
+
+impl std::fmt::Debug for EngineCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EngineCache")
+    }
+}
 
 /// What a test sends.
 #[derive(Debug, Clone, PartialEq, Deserialize, TS)]
@@ -118,13 +131,29 @@ pub fn parse_event_json(text: &str) -> Result<Value> {
 }
 
 impl Workspace {
-    /// An engine following the workspace's URL rule (insecure URLs only when opted in).
-    fn engine(&self) -> Result<Engine> {
-        Engine::new(HttpPolicy {
-            allow_insecure_http: self.validation_options().allow_insecure_http,
-            ..HttpPolicy::default()
-        })
-        .map_err(|e| invalid("engine", e.0))
+    /// The engine for tests, following the workspace's URL rule (insecure URLs only when
+    /// opted in). It is made once and again only when that rule changes.
+    fn engine(&self) -> Result<Arc<Engine>> {
+        let allow_insecure_http = self.validation_options().allow_insecure_http;
+        let mut slot = self
+            .engine
+            .current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((allowed, engine)) = slot.as_ref()
+            && *allowed == allow_insecure_http
+        {
+            return Ok(Arc::clone(engine));
+        }
+        let engine = Arc::new(
+            Engine::new(HttpPolicy {
+                allow_insecure_http,
+                ..HttpPolicy::default()
+            })
+            .map_err(|e| invalid("engine", e.0))?,
+        );
+        *slot = Some((allow_insecure_http, Arc::clone(&engine)));
+        Ok(engine)
     }
 
     /// The variables of the active environment (none when no environment is active).
@@ -160,13 +189,10 @@ impl Workspace {
         Ok((contact, event, None))
     }
 
-    /// The workspace as a bundle with `workflow` in it (replacing the saved one of that name).
+    /// The workspace's reference data with `workflow` as its only workflow.
     fn bundle_with(&self, workflow: Option<&Workflow>) -> Result<Bundle> {
-        let mut bundle = self.snapshot()?;
-        if let Some(workflow) = workflow {
-            bundle.workflows.retain(|w| w.name != workflow.name);
-            bundle.workflows.push(workflow.clone());
-        }
+        let mut bundle = self.reference_bundle()?;
+        bundle.workflows.extend(workflow.cloned());
         Ok(bundle)
     }
 
@@ -293,8 +319,7 @@ impl Workspace {
             nodes,
             edges,
         };
-        let mut bundle = self.bundle_with(None)?;
-        bundle.workflows = vec![test_workflow.clone()];
+        let bundle = self.bundle_with(Some(&test_workflow))?;
         let options = RunOptions {
             env: self.active_env()?,
             wait_mode: WaitMode::Suspend,
