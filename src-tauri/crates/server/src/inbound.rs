@@ -1,7 +1,10 @@
 //! Reading an inbound body against its event definition (SPEC 6): lenient JSON Pointer mapping
 //! for webhooks, strict validation for the public API. Every problem is listed, not only the first.
 
-use hookboard_engine::model::{EventDefinition, FieldType};
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
+use hookboard_engine::model::{EventContext, EventDefinition, FieldType};
 use serde_json::{Map, Value};
 
 /// An inbound body that passed validation.
@@ -173,6 +176,59 @@ pub fn validate_strict(
     finish(definition, payload, problems)
 }
 
+/// Why an inbound body was refused: 400 (malformed JSON) or 422 (not valid for its
+/// definition), a message and every problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// The answer's status code.
+    pub status: StatusCode,
+    /// What is wrong, for people (a malformed-JSON message names the line and column).
+    pub message: String,
+    /// Every problem found against the definition (empty for malformed JSON).
+    pub problems: Vec<String>,
+}
+
+impl Refusal {
+    /// The reason kept with the rejected event: the message, then every problem.
+    pub fn reason(&self) -> String {
+        if self.problems.is_empty() {
+            self.message.clone()
+        } else {
+            format!("{}: {}", self.message, self.problems.join("; "))
+        }
+    }
+}
+
+/// Parses a body and validates it against its definition, by the definition's context:
+/// JSON Pointer mapping for webhooks, strict validation for the public API.
+pub fn check(definition: &EventDefinition, body: &[u8]) -> Result<Accepted, Refusal> {
+    let value = parse_json(body).map_err(|message| Refusal {
+        status: StatusCode::BAD_REQUEST,
+        message,
+        problems: vec![],
+    })?;
+    let checked = match definition.context {
+        EventContext::Webhook => map_webhook(definition, &value),
+        EventContext::PublicApi => validate_strict(definition, &value),
+    };
+    checked.map_err(|problems| Refusal {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        message: "the event is not valid".to_string(),
+        problems,
+    })
+}
+
+/// The public API's `createContact` query parameter: absent or `false`, or `true`.
+pub fn create_contact_flag(query: &HashMap<String, String>) -> Result<bool, String> {
+    match query.get("createContact").map(String::as_str) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(format!(
+            "createContact must be true or false, not `{other}`"
+        )),
+    }
+}
+
 /// Reads the body of `POST /api/v1/groups/{group}/contacts`: a JSON array of contacts, each
 /// `{"id": "..."}`, `{"email": "..."}` or both. Every problem is listed with its path.
 pub fn group_members(value: &Value) -> Result<Vec<hookboard_store::GroupMember>, Vec<String>> {
@@ -231,7 +287,7 @@ pub fn group_members(value: &Value) -> Result<Vec<hookboard_store::GroupMember>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hookboard_engine::model::{EventContext, EventField};
+    use hookboard_engine::model::EventField;
     use serde_json::json;
 
     fn definition() -> EventDefinition {
@@ -302,5 +358,22 @@ mod tests {
     fn malformed_json_names_line_and_column() {
         let message = parse_json(b"{\n  \"a\": 1,\n  oops\n}").expect_err("malformed");
         assert!(message.contains("line 3 column 3"), "{message}");
+    }
+
+    #[test]
+    fn check_answers_400_for_malformed_json_and_422_with_every_problem() {
+        let malformed = check(&definition(), b"{oops").expect_err("malformed");
+        assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+        assert!(
+            malformed.reason().contains("line 1 column 2"),
+            "{malformed:?}"
+        );
+        let invalid = check(&definition(), br#"{"customer": {}}"#).expect_err("invalid");
+        assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(invalid.problems.len(), 2, "{invalid:?}");
+        assert_eq!(
+            invalid.reason(),
+            format!("the event is not valid: {}", invalid.problems.join("; "))
+        );
     }
 }

@@ -5,6 +5,7 @@ pub mod bundle;
 pub mod commit;
 pub mod inbound;
 pub mod keys;
+pub mod local;
 pub mod metrics;
 pub mod openapi;
 pub mod run;
