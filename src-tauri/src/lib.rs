@@ -35,6 +35,8 @@ pub struct AppState {
     pub keyring: Keyring,
     /// Test requests in flight, for cancelling them.
     pub tests: commands::testing::TestsInFlight,
+    /// The local receiver of inbound events, when started.
+    pub receiver: commands::receiver::LocalReceiverState,
 }
 
 /// The data folder: `HOOKBOARD_DATA_DIR` when set, else the OS app data folder.
@@ -60,6 +62,7 @@ pub fn run() -> tauri::Result<()> {
                 workspace,
                 keyring: Keyring::default(),
                 tests: commands::testing::TestsInFlight::default(),
+                receiver: commands::receiver::LocalReceiverState::new(dir.join(workspace::DB_FILE)),
             });
             Ok(())
         })
@@ -115,6 +118,9 @@ pub fn run() -> tauri::Result<()> {
             commands::testing::test_run,
             commands::testing::list_runs,
             commands::testing::get_run,
+            commands::receiver::start_local_receiver,
+            commands::receiver::stop_local_receiver,
+            commands::receiver::local_receiver_status,
         ])
         .run(tauri::generate_context!())
 }

@@ -39,6 +39,8 @@ import type { TestOutcome } from "./bindings/TestOutcome";
 import type { TestSubject } from "./bindings/TestSubject";
 import type { TestTarget } from "./bindings/TestTarget";
 import type { CurlPaste } from "./bindings/CurlPaste";
+import type { LocalReceiverStatus } from "./bindings/LocalReceiverStatus";
+import type { ReceivedNotice } from "./bindings/ReceivedNotice";
 
 export type { ApiErrorShape, ImportReport, Issue, Revision, SaveResult, WorkflowSummary };
 export type {
@@ -63,6 +65,8 @@ export type {
   TestSubject,
   TestTarget,
   CurlPaste,
+  LocalReceiverStatus,
+  ReceivedNotice,
 };
 
 /** A contact search as callers write it: the segment may be left out. */
@@ -163,6 +167,10 @@ export interface Commands {
   test_run: [{ workflow: Workflow; subject: TestSubject }, RunTrace];
   list_runs: [{ workflow: string }, RunSummary[]];
   get_run: [{ id: string }, StoredRun];
+  /** Starts the local receiver on 127.0.0.1 (`port` null: any free port); reports where it runs. */
+  start_local_receiver: [{ port: number | null }, LocalReceiverStatus];
+  stop_local_receiver: [Record<string, never>, LocalReceiverStatus];
+  local_receiver_status: [Record<string, never>, LocalReceiverStatus];
 }
 
 export type CommandName = keyof Commands;
@@ -272,7 +280,40 @@ export const api = {
   testRun: (workflow: Workflow, subject: TestSubject) => call("test_run", { workflow, subject }),
   listRuns: (workflow: string) => call("list_runs", { workflow }),
   getRun: (id: string) => call("get_run", { id }),
+  startLocalReceiver: (port: number | null) => call("start_local_receiver", { port }),
+  stopLocalReceiver: () => call("stop_local_receiver", none),
+  localReceiverStatus: () => call("local_receiver_status", none),
 };
+
+/** The Tauri event the desktop sends for each event the local receiver stores or rejects. */
+export const RECEIVED_EVENT = "local-receiver-received";
+
+const receivedListeners = new Set<(notice: ReceivedNotice) => void>();
+let listeningToTauri = false;
+
+/** Hands a local receiver notice to every listener (the desktop's events; tests call it directly). */
+export function notifyReceived(notice: ReceivedNotice): void {
+  for (const listener of [...receivedListeners]) listener(notice);
+}
+
+/**
+ * Calls `listener` for each event the local receiver stores or rejects, until the returned
+ * function is called. In the desktop app one Tauri event listener feeds every listener.
+ */
+export function onReceived(listener: (notice: ReceivedNotice) => void): () => void {
+  receivedListeners.add(listener);
+  if (inTauri() && !listeningToTauri) {
+    listeningToTauri = true;
+    void import("@tauri-apps/api/event")
+      .then(({ listen }) => listen<ReceivedNotice>(RECEIVED_EVENT, (e) => notifyReceived(e.payload)))
+      .catch(() => {
+        listeningToTauri = false;
+      });
+  }
+  return () => {
+    receivedListeners.delete(listener);
+  };
+}
 
 /** A progress receiver for a command: Tauri's `Channel` in the app, a plain object outside. */
 async function progressSink<T>(onMessage: (message: T) => void): Promise<ProgressSink<T>> {

@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod demo;
 pub mod environments;
 pub mod events;
+pub mod receiver;
 pub mod records;
 pub mod secrets;
 pub mod segments;

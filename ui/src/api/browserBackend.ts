@@ -297,6 +297,10 @@ export function createBrowserBackend(seed: Bundle = demo as unknown as Bundle): 
     test_run: () => desktopOnly("A test run"),
     list_runs: () => [],
     get_run: ({ id }) => fail("not_found", `no run with id \`${id}\``, "id"),
+    start_local_receiver: () =>
+      fail("unavailable", "The local receiver needs the desktop app: the browser preview cannot listen on a port", "port"),
+    stop_local_receiver: () => ({ port: null, url: null }),
+    local_receiver_status: () => ({ port: null, url: null }),
     delete_demo_workspace: () => {
       const count = workflows.size;
       workflows.clear();

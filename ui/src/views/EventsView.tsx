@@ -1,9 +1,10 @@
-import { useState } from "react";
-import { api, type RejectedEvent, type StoredEvent } from "../api";
+import { useEffect, useState } from "react";
+import { api, onReceived, type RejectedEvent, type StoredEvent } from "../api";
 import type { EventDefinition } from "../bindings/EventDefinition";
 import { Icon } from "../components/Icon";
 import { useEditor } from "../store";
 import { loadReference } from "../workspace";
+import { LocalReceiverPanel } from "./LocalReceiverPanel";
 import { formatTime, ListState, useLoaded } from "./people/common";
 import { CONTEXT_LABEL, EventDefinitionForm, newDefinition } from "./people/EventDefinitionForm";
 import { NewEventForm, pointerGet } from "./people/NewEventForm";
@@ -45,6 +46,11 @@ export function EventsView() {
   /** The definition in the editor: its alias, `""` for a new one, null for none. */
   const [editing, setEditing] = useState<string | null>(null);
   const [formKey, setFormKey] = useState(0);
+  const reloadReceived = received.reload;
+  const reloadRejected = rejected.reload;
+
+  // The local receiver announces each event it stores or rejects: the lists follow.
+  useEffect(() => onReceived((notice) => (notice.kind === "accepted" ? reloadReceived() : reloadRejected())), [reloadReceived, reloadRejected]);
 
   const count = (n: number | undefined) => (n === undefined ? "" : ` (${n})`);
   const counts: Record<Tab, string> = {
@@ -83,6 +89,7 @@ export function EventsView() {
           </button>
         )}
       </div>
+      <LocalReceiverPanel definitions={defs} />
       <div className="ws-tabs" role="tablist" aria-label="Event lists">
         {TABS.map((t) => (
           <button key={t.id} type="button" role="tab" className="ws-tab" aria-selected={tab === t.id} data-testid={`events-tab-${t.id}`} onClick={() => setTab(t.id)}>
