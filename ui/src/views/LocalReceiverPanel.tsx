@@ -161,7 +161,7 @@ export function LocalReceiverPanel({ definitions }: { definitions: EventDefiniti
             {url}
           </code>
         ) : (
-          <span className="small muted">Lets curl, Postman or another system send events to this app while you design.</span>
+          <span className="small muted">Lets curl, Postman or another system send events to this app while you design; they are stored for tests, not run.</span>
         )}
       </div>
       <FieldError errors={errors} field="port" testId="receiver-port-error" />
