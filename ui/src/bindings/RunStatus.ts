@@ -3,4 +3,4 @@
 /**
  * How a run ended.
  */
-export type RunStatus = "completed" | "failed" | "waiting";
+export type RunStatus = "completed" | "failed" | "waiting" | "aborted";

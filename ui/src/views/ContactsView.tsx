@@ -338,7 +338,7 @@ const STANDARD: { key: keyof Contact; label: string }[] = [
   { key: "birthday", label: "Birthday" },
 ];
 
-const RUN_TONE = { completed: "ok", failed: "error", waiting: "warning" } as const;
+const RUN_TONE = { completed: "ok", failed: "error", waiting: "warning", aborted: "error" } as const;
 
 function CardPane({ id, version, onClose }: { id: string; version: number; onClose: () => void }) {
   const [loaded, setLoaded] = useState<{ id: string; card: ContactCard | null; error: string | null } | null>(null);

@@ -297,19 +297,51 @@ pub fn catalogue() -> Vec<NodeTypeSpec> {
                     "Subscription name",
                     ParamKind::Text,
                     true,
-                    "Receives POST /subscriptions/{name}.",
+                    "Receives POST /subscriptions/{name}; signed with the secret `subscription NAME` when the server has one.",
+                ),
+                with_default(
+                    param(
+                        "email",
+                        "Contact email",
+                        ParamKind::Expression,
+                        true,
+                        "The contact the run is for (created when missing), read from the body.",
+                    ),
+                    json!("${event.email}"),
+                ),
+                with_default(
+                    param(
+                        "primary_key",
+                        "Primary key",
+                        ParamKind::Expression,
+                        true,
+                        "Identifies a message: a repeated one is acknowledged again, not run twice.",
+                    ),
+                    json!("${event.id}"),
                 ),
                 param(
                     "journey_id",
                     "Journey identifier",
                     ParamKind::Expression,
                     false,
-                    "Expression identifying the run, e.g. ${event.journey_id}.",
+                    "Expression identifying the run, e.g. ${event.order_id}; read by runs as ${run.journey}.",
+                ),
+                with_default(
+                    param(
+                        "journey_kind",
+                        "The identifier is",
+                        ParamKind::Select {
+                            options: vec!["text".into(), "run_id".into(), "phone".into()],
+                        },
+                        true,
+                        "text: any text; run_id: the id of a run of this workflow; phone: a phone number (spaces and dashes ignored).",
+                    ),
+                    json!("text"),
                 ),
                 with_default(
                     param(
                         "behaviour",
-                        "When a run with this identifier exists",
+                        "Journey behaviour",
                         ParamKind::Select {
                             options: vec![
                                 "start".into(),
@@ -319,9 +351,41 @@ pub fn catalogue() -> Vec<NodeTypeSpec> {
                             ],
                         },
                         true,
-                        "Start a new run, replace it, abort it, or deliver the event to it.",
+                        "start: a new run; replace: abort the waiting run with this identifier, then start a new one; abort: abort it; deliver: the waiting run's Wait for event receives the message.",
                     ),
                     json!("start"),
+                ),
+                param(
+                    "start_params",
+                    "Start parameters",
+                    ParamKind::Code {
+                        language: CodeLanguage::Json,
+                    },
+                    false,
+                    "A JSON template read from the body; a started run reads it as ${run.params.NAME}.",
+                ),
+                param(
+                    "response_body",
+                    "Response body",
+                    ParamKind::Code {
+                        language: CodeLanguage::Json,
+                    },
+                    false,
+                    "A JSON template answered to the sender (${event.…}, ${run.id}, ${run.journey}); by default the event id.",
+                ),
+                param(
+                    "register_webhook",
+                    "Registration webhook",
+                    ParamKind::WebhookRef,
+                    false,
+                    "Sent by `hookboard-server publish` to register this endpoint (${event.url}, ${event.subscription}).",
+                ),
+                param(
+                    "unregister_webhook",
+                    "Unregistration webhook",
+                    ParamKind::WebhookRef,
+                    false,
+                    "Sent by `hookboard-server unpublish` to remove the registration.",
                 ),
             ],
         ),

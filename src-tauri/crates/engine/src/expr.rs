@@ -16,6 +16,9 @@ use std::fmt::Write as _;
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Value as JinjaValue;
+
+/// A template context ([`Scope::to_context`]), for callers that render with [`Expressions`].
+pub type TemplateContext = JinjaValue;
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;

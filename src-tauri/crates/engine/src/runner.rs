@@ -14,7 +14,7 @@ use crate::http::{HttpClient, HttpError, HttpPolicy, OutboundRequest};
 use crate::model::{BodyKind, Bundle, Contact, Event, Node, Webhook, Workflow};
 use crate::parse::parse_response;
 use crate::trace::{
-    RunStatus, RunTrace, Step, StepError, StepStatus, TracedRequest, TracedResponse,
+    RunStatus, RunTrace, Step, StepError, StepStatus, Suspension, TracedRequest, TracedResponse,
 };
 use crate::validate::status_matcher;
 
@@ -43,6 +43,9 @@ pub struct RunOptions {
     pub wait_mode: WaitMode,
     /// Run identifier; a new one is made when `None`.
     pub run_id: Option<String>,
+    /// More variables of `${run}` besides `id` and `workflow` (a subscription's `journey` and
+    /// start `params`).
+    pub run_vars: serde_json::Map<String, Value>,
 }
 
 impl Default for RunOptions {
@@ -53,6 +56,7 @@ impl Default for RunOptions {
             max_steps: 1_000,
             wait_mode: WaitMode::Suspend,
             run_id: None,
+            run_vars: serde_json::Map::new(),
         }
     }
 }
@@ -98,6 +102,21 @@ fn step(node: &Node) -> Step {
         changes: None,
         duration_ms: 0,
         error: None,
+    }
+}
+
+/// A failed step of no node type: the run could not go on (`config` error).
+fn config_failure(node: &str, message: String) -> Step {
+    Step {
+        node: node.to_string(),
+        kind: String::new(),
+        status: StepStatus::Error,
+        branch: None,
+        request: None,
+        response: None,
+        changes: None,
+        duration_ms: 0,
+        error: Some(step_error("config", message)),
     }
 }
 
@@ -156,48 +175,105 @@ impl Engine {
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let start = pick_trigger(workflow, &event);
+        let mut run = serde_json::Map::new();
+        run.insert("id".into(), json!(run_id));
+        run.insert("workflow".into(), json!(workflow.name));
+        run.extend(options.run_vars.clone());
         let scope = Scope {
             event: event.payload,
             contact,
-            run: json!({"id": run_id, "workflow": workflow.name}),
+            run: Value::Object(run),
             env: options.env.clone(),
             error: json!({}),
             ..Scope::default()
         };
-        let mut trace = RunTrace {
-            run_id,
-            workflow: workflow.name.clone(),
-            status: RunStatus::Completed,
-            steps: Vec::new(),
-            contact: Contact::default(),
-            resume_at: None,
-        };
+        let mut trace = new_trace(run_id, workflow);
         let Some(start) = start else {
             trace.status = RunStatus::Failed;
-            trace.steps.push(Step {
-                node: String::new(),
-                kind: String::new(),
-                status: StepStatus::Error,
-                branch: None,
-                request: None,
-                response: None,
-                changes: None,
-                duration_ms: 0,
-                error: Some(step_error(
-                    "config",
-                    format!("workflow `{}` has no trigger", workflow.name),
-                )),
-            });
+            trace.steps.push(config_failure(
+                "",
+                format!("workflow `{}` has no trigger", workflow.name),
+            ));
             trace.contact = scope.contact;
             return trace;
         };
+        let queue = VecDeque::from([start]);
+        self.drive(bundle, workflow, secrets, scope, queue, trace, options)
+            .await
+    }
+
+    /// Goes on with a run that stopped at a Wait or Wait-for-event ([`RunTrace::suspension`]),
+    /// leaving the node by `port` (`next` after a Wait; `event` or `timeout` after a Wait for
+    /// event). A delivered `event` replaces what `${event}` reads. The trace holds the steps
+    /// made from here on, starting with the waiting node's own completion.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn resume(
+        &self,
+        bundle: &Bundle,
+        workflow: &Workflow,
+        secrets: &dyn SecretStore,
+        contact: Contact,
+        run_id: &str,
+        suspension: &Suspension,
+        port: &str,
+        event: Option<Event>,
+        options: &RunOptions,
+    ) -> RunTrace {
+        let state = &suspension.state;
+        let part = |name: &str| state.get(name).cloned().unwrap_or_else(|| json!({}));
+        let data = match state.get("data") {
+            Some(Value::Object(map)) => map.clone().into_iter().collect(),
+            _ => BTreeMap::new(),
+        };
+        let scope = Scope {
+            event: event.map_or_else(|| part("event"), |e| e.payload),
+            contact,
+            data,
+            response: part("response"),
+            run: part("run"),
+            error: part("error"),
+            env: options.env.clone(),
+        };
+        let mut trace = new_trace(run_id.to_string(), workflow);
+        let Some(node) = workflow.node(&suspension.node) else {
+            trace.status = RunStatus::Failed;
+            trace.steps.push(config_failure(
+                &suspension.node,
+                format!(
+                    "the run waited at node `{}`, which workflow `{}` no longer has",
+                    suspension.node, workflow.name
+                ),
+            ));
+            trace.contact = scope.contact;
+            return trace;
+        };
+        let mut woke = step(node);
+        woke.branch = Some(port.to_string());
+        trace.steps.push(woke);
+        let queue = next_nodes(workflow, &node.id, port).into();
+        self.drive(bundle, workflow, secrets, scope, queue, trace, options)
+            .await
+    }
+
+    /// Executes nodes from `queue` on until every path ends, a step fails or one waits.
+    #[allow(clippy::too_many_arguments)]
+    async fn drive(
+        &self,
+        bundle: &Bundle,
+        workflow: &Workflow,
+        secrets: &dyn SecretStore,
+        scope: Scope,
+        mut queue: VecDeque<&Node>,
+        mut trace: RunTrace,
+        options: &RunOptions,
+    ) -> RunTrace {
         let mut vars = Vars {
             scope,
             cache: ContextCache::default(),
         };
-        let mut queue: VecDeque<&Node> = VecDeque::from([start]);
+        let budget = trace.steps.len() + options.max_steps;
         while let Some(node) = queue.pop_front() {
-            if trace.steps.len() >= options.max_steps {
+            if trace.steps.len() >= budget {
                 trace.status = RunStatus::Failed;
                 let mut s = step(node);
                 s.status = StepStatus::Error;
@@ -227,20 +303,13 @@ impl Engine {
                 StepStatus::Waiting => {
                     trace.status = RunStatus::Waiting;
                     trace.resume_at = Some(node.id.clone());
+                    trace.suspension = Some(suspension_at(node, &vars.scope));
                     break;
                 }
                 StepStatus::Ok | StepStatus::Skipped => {}
             }
             if let Some(port) = branch {
-                for edge in workflow
-                    .edges
-                    .iter()
-                    .filter(|e| e.from == node.id && e.port == port)
-                {
-                    if let Some(next) = workflow.node(&edge.to) {
-                        queue.push_back(next);
-                    }
-                }
+                queue.extend(next_nodes(workflow, &node.id, &port));
             }
         }
         trace.contact = vars.scope.contact;
@@ -740,9 +809,62 @@ fn webhook_of<'a>(bundle: &'a Bundle, node: &Node) -> Result<Cow<'a, Webhook>, S
 /// `{"group": NAME}`.
 pub const GROUP_EVENT_SOURCE: &str = "group";
 
+/// The `source` of events received on `POST /subscriptions/{name}`; their alias is the
+/// subscription's name.
+pub const SUBSCRIPTION_EVENT_SOURCE: &str = "subscription";
+
 /// The trigger a run starts from: the Event received trigger for the event's alias (or, for a
 /// contact entering a group, the Enters group trigger of that group), else a Manual trigger,
 /// else the first trigger.
+/// A trace with no steps yet, `completed` until a step says otherwise.
+fn new_trace(run_id: String, workflow: &Workflow) -> RunTrace {
+    RunTrace {
+        run_id,
+        workflow: workflow.name.clone(),
+        status: RunStatus::Completed,
+        steps: Vec::new(),
+        contact: Contact::default(),
+        resume_at: None,
+        suspension: None,
+    }
+}
+
+/// The nodes the edges leaving `node` by `port` lead to, in edge order.
+fn next_nodes<'a>(workflow: &'a Workflow, node: &str, port: &str) -> Vec<&'a Node> {
+    workflow
+        .edges
+        .iter()
+        .filter(|e| e.from == node && e.port == port)
+        .filter_map(|e| workflow.node(&e.to))
+        .collect()
+}
+
+/// What a run stopped at `node` (a Wait or a Wait for event) needs to go on later.
+fn suspension_at(node: &Node, scope: &Scope) -> Suspension {
+    let params = crate::catalogue::node_type(&node.kind).map_or_else(
+        || node.params.clone(),
+        |spec| spec.params_with_defaults(&node.params),
+    );
+    let text = |name: &str| params.get(name).and_then(Value::as_str).unwrap_or("");
+    let (duration, alias) = if node.kind == kinds::WAIT_FOR_EVENT {
+        ("timeout", Some(text("alias").to_string()))
+    } else {
+        ("duration", None)
+    };
+    Suspension {
+        node: node.id.clone(),
+        wait_ms: parse_duration_ms(text(duration)).unwrap_or(0),
+        alias,
+        state: json!({
+            "event": scope.event,
+            "data": scope.data,
+            "response": scope.response,
+            "error": scope.error,
+            "run": scope.run,
+        }),
+    }
+}
+
 fn pick_trigger<'a>(workflow: &'a Workflow, event: &Event) -> Option<&'a Node> {
     let is_trigger =
         |n: &&Node| crate::catalogue::node_type(&n.kind).is_some_and(|spec| spec.is_trigger());
@@ -757,6 +879,11 @@ fn pick_trigger<'a>(workflow: &'a Workflow, event: &Event) -> Option<&'a Node> {
             Some(group) => {
                 n.kind == kinds::TRIGGER_GROUP
                     && n.params.get("group").and_then(Value::as_str).map(str::trim) == Some(group)
+            }
+            None if event.source == SUBSCRIPTION_EVENT_SOURCE => {
+                n.kind == kinds::TRIGGER_SUBSCRIPTION
+                    && n.params.get("subscription").and_then(Value::as_str)
+                        == Some(event.alias.as_str())
             }
             None => {
                 n.kind == kinds::TRIGGER_EVENT

@@ -22,6 +22,8 @@ pub enum RunStatus {
     Failed,
     /// The run stopped at a Wait or Wait-for-event and can be resumed.
     Waiting,
+    /// A subscription event aborted the run (or replaced it by a new one) while it waited.
+    Aborted,
 }
 
 /// How one step ended.
@@ -145,4 +147,22 @@ pub struct RunTrace {
     pub contact: Contact,
     /// Node to resume at when `status` is `waiting`.
     pub resume_at: Option<String>,
+    /// What a waiting run needs to go on, for [`Engine::resume`](crate::runner::Engine::resume);
+    /// kept by the caller, not part of the printed or stored trace.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub suspension: Option<Suspension>,
+}
+
+/// Where a waiting run stopped and what its expressions read at that moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suspension {
+    /// The Wait or Wait-for-event node the run stopped at.
+    pub node: String,
+    /// The Wait's duration, or the Wait for event's timeout, in milliseconds.
+    pub wait_ms: u64,
+    /// The event alias a Wait for event waits for (`None` for a Wait).
+    pub alias: Option<String>,
+    /// What `${event}`, `${data}`, `${response}`, `${error}` and `${run}` held.
+    pub state: Value,
 }

@@ -942,6 +942,25 @@ fn validate_params(
         }
     }
     issues.extend(found);
+    if node.kind == kinds::TRIGGER_SUBSCRIPTION {
+        let text = |name: &str| node.params.get(name).and_then(Value::as_str).unwrap_or("");
+        let behaviour = node
+            .params
+            .get("behaviour")
+            .and_then(Value::as_str)
+            .unwrap_or("start");
+        if behaviour != "start" && text("journey_id").trim().is_empty() {
+            issues.push(issue(
+                Severity::Error,
+                format!("{node_path}.params.journey_id"),
+                "missing_param",
+                format!(
+                    "the `{behaviour}` behaviour finds its run by the journey identifier: give one"
+                ),
+                id,
+            ));
+        }
+    }
     if node.kind == kinds::HTTP_REQUEST {
         let has = |name: &str| node.params.get(name).is_some_and(|v| !v.is_null());
         match (has("webhook"), has("inline")) {

@@ -494,6 +494,132 @@ async fn a_wait_suspends_the_run_where_it_stopped() {
 }
 
 #[tokio::test]
+async fn a_suspended_run_resumes_by_the_port_it_is_woken_on_with_what_it_had_read() {
+    let wf = Workflow {
+        name: "journey".into(),
+        description: String::new(),
+        nodes: vec![
+            node("start", "trigger_manual", json!({})),
+            node(
+                "note",
+                "set_field",
+                json!({"mappings": [{"field": "city", "value": "${event.city}"}]}),
+            ),
+            node(
+                "reply",
+                "wait_for_event",
+                json!({"alias": "answered", "timeout": "2d"}),
+            ),
+            node(
+                "got",
+                "set_field",
+                json!({"mappings": [{"field": "custom.answer", "value": "${event.answer} from ${run.journey}"}]}),
+            ),
+            node(
+                "late",
+                "set_field",
+                json!({"mappings": [{"field": "custom.answer", "value": "none (${contact.city})"}]}),
+            ),
+        ],
+        edges: vec![
+            edge("start", "next", "note"),
+            edge("note", "next", "reply"),
+            edge("reply", "event", "got"),
+            edge("reply", "timeout", "late"),
+        ],
+    };
+    let b = bundle(vec![], wf);
+    let engine = Engine::new(HttpPolicy::default()).expect("engine");
+    let secrets = MemorySecretStore::new();
+    let mut run_vars = serde_json::Map::new();
+    run_vars.insert("journey".into(), json!("order-7"));
+    let options = RunOptions {
+        run_vars,
+        ..RunOptions::default()
+    };
+    let workflow = &b.workflows[0];
+    let first = engine
+        .run(
+            &b,
+            workflow,
+            &secrets,
+            Contact::default(),
+            Event {
+                payload: json!({"city": "Lyon"}),
+                ..Event::default()
+            },
+            &options,
+        )
+        .await;
+    assert_eq!(first.status, RunStatus::Waiting, "{first:#?}");
+    let suspension = first.suspension.clone().expect("suspension");
+    assert_eq!(suspension.node, "reply");
+    assert_eq!(suspension.alias.as_deref(), Some("answered"));
+    assert_eq!(suspension.wait_ms, 2 * 24 * 3600 * 1000);
+
+    let answered = engine
+        .resume(
+            &b,
+            workflow,
+            &secrets,
+            first.contact.clone(),
+            &first.run_id,
+            &suspension,
+            "event",
+            Some(Event {
+                alias: "answered".into(),
+                source: "webhook".into(),
+                payload: json!({"answer": "yes"}),
+            }),
+            &RunOptions::default(),
+        )
+        .await;
+    assert_eq!(answered.status, RunStatus::Completed, "{answered:#?}");
+    assert_eq!(answered.run_id, first.run_id);
+    let nodes: Vec<_> = answered.steps.iter().map(|s| s.node.as_str()).collect();
+    assert_eq!(nodes, ["reply", "got"]);
+    assert_eq!(answered.steps[0].branch.as_deref(), Some("event"));
+    assert_eq!(answered.contact.custom["answer"], json!("yes from order-7"));
+    assert_eq!(answered.contact.city.as_deref(), Some("Lyon"));
+
+    let timed_out = engine
+        .resume(
+            &b,
+            workflow,
+            &secrets,
+            first.contact.clone(),
+            &first.run_id,
+            &suspension,
+            "timeout",
+            None,
+            &RunOptions::default(),
+        )
+        .await;
+    let nodes: Vec<_> = timed_out.steps.iter().map(|s| s.node.as_str()).collect();
+    assert_eq!(nodes, ["reply", "late"]);
+    assert_eq!(timed_out.contact.custom["answer"], json!("none (Lyon)"));
+
+    let mut changed = b.clone();
+    changed.workflows[0].nodes.retain(|n| n.id != "reply");
+    let orphan = engine
+        .resume(
+            &changed,
+            &changed.workflows[0],
+            &secrets,
+            first.contact.clone(),
+            &first.run_id,
+            &suspension,
+            "event",
+            None,
+            &RunOptions::default(),
+        )
+        .await;
+    assert_eq!(orphan.status, RunStatus::Failed);
+    let error = orphan.steps[0].error.as_ref().expect("error");
+    assert!(error.message.contains("no longer has"), "{}", error.message);
+}
+
+#[tokio::test]
 async fn a_contact_entering_a_group_starts_from_that_groups_trigger() {
     let mark = |id: &str, value: &str| {
         node(

@@ -35,7 +35,7 @@ fn type_name(field_type: FieldType) -> &'static str {
     }
 }
 
-fn is_email(text: &str) -> bool {
+pub(crate) fn is_email(text: &str) -> bool {
     match text.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()

@@ -4,6 +4,7 @@
 pub mod bundle;
 pub mod commit;
 pub mod inbound;
+pub mod journeys;
 pub mod keys;
 pub mod local;
 pub mod metrics;

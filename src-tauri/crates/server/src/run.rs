@@ -186,10 +186,11 @@ pub async fn run(request: &RunRequest) -> Result<RunTrace, InputError> {
         .await)
 }
 
-/// The process exit code for a finished run: 0 completed or waiting, 1 failed.
+/// The process exit code for a finished run: 0 completed or waiting, 1 failed (or aborted,
+/// which a one-shot run never is).
 pub fn exit_code(trace: &RunTrace) -> i32 {
     match trace.status {
         RunStatus::Completed | RunStatus::Waiting => 0,
-        RunStatus::Failed => 1,
+        RunStatus::Failed | RunStatus::Aborted => 1,
     }
 }

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hookboard_engine::http::HttpPolicy;
 use hookboard_engine::model::{Bundle, Contact, Event, EventContext, EventDefinition, Workflow};
-use hookboard_engine::runner::{Engine, RunOptions, WaitMode};
+use hookboard_engine::runner::{Engine, RunOptions, SUBSCRIPTION_EVENT_SOURCE, WaitMode};
 use hookboard_engine::trace::{RunStatus, RunTrace};
 use hookboard_engine::validate::ValidationOptions;
 use hookboard_secrets::{ChainSecretStore, EnvSecretStore, FileSecretStore, SecretStore};
@@ -91,25 +91,27 @@ impl StartError {
 
 /// Everything the handlers and workers share.
 pub struct AppState {
-    bundle: Bundle,
-    store: Arc<Store>,
-    db: Arc<ServerDb>,
-    engine: Engine,
-    secrets: ChainSecretStore,
-    env: std::collections::BTreeMap<String, String>,
-    queue: mpsc::UnboundedSender<Work>,
-    committer: Committer,
-    max_queue: usize,
+    pub(crate) bundle: Bundle,
+    pub(crate) store: Arc<Store>,
+    pub(crate) db: Arc<ServerDb>,
+    pub(crate) engine: Engine,
+    pub(crate) secrets: ChainSecretStore,
+    pub(crate) env: std::collections::BTreeMap<String, String>,
+    pub(crate) queue: mpsc::UnboundedSender<Work>,
+    pub(crate) committer: Committer,
+    pub(crate) max_queue: usize,
     /// Woken when a worker finishes an item (room in a full queue).
-    room: tokio::sync::Notify,
-    metrics: Arc<Metrics>,
-    contact_turns: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    pub(crate) room: tokio::sync::Notify,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) contact_turns: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Runs whose wait is due and queued to be woken (not queued twice).
+    pub(crate) waking: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl AppState {
     /// The lock that makes runs of one contact take turns. Locks nobody holds or waits for
     /// are dropped from the map as it grows.
-    fn contact_turn(&self, contact_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+    pub(crate) fn contact_turn(&self, contact_id: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut turns = self
             .contact_turns
             .lock()
@@ -121,15 +123,18 @@ impl AppState {
     }
 }
 
-type App = Arc<AppState>;
+pub(crate) type App = Arc<AppState>;
 
-/// One item of the workers' queue; both kinds are kept in the store until done.
+/// One item of the workers' queue; every kind is kept in the store until done.
 #[derive(Debug, Clone)]
-enum Work {
-    /// A received event: run every workflow its alias triggers.
+pub(crate) enum Work {
+    /// A received event: deliver it to the runs waiting for it, then run every workflow its
+    /// alias triggers (or apply its subscription's journey behaviour).
     Event(String),
     /// A queued run (replay, contact entering a group), by the id the run will have.
     Run(String),
+    /// A waiting run whose Wait ended or whose Wait for event timed out.
+    Wake(String),
 }
 
 /// Loads the bundle, environment and secrets, opens the database and binds the address;
@@ -218,6 +223,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
         room: tokio::sync::Notify::new(),
         metrics,
         contact_turns: Default::default(),
+        waking: Default::default(),
     });
     let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -252,6 +258,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
     for id in runs {
         let _ = app.queue.send(Work::Run(id));
     }
+    // Waits whose time comes (and those that came while the server was stopped) are woken.
+    tokio::spawn(crate::journeys::wake_due_runs(app.clone(), stopped.clone()));
     let addr = listener
         .local_addr()
         .map_err(|e| StartError::Runtime(e.to_string()))?;
@@ -320,6 +328,7 @@ pub fn router(app: App) -> Router {
         .routes(routes!(get_run))
         .routes(routes!(replay_run))
         .routes(routes!(enter_group))
+        .routes(routes!(crate::journeys::subscription_event))
         .split_for_parts();
     router
         .layer(axum::Extension(Arc::new(api)))
@@ -369,7 +378,7 @@ async fn count_too_large(State(app): State<App>, response: Response) -> Response
     response
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({"error": message.into()}))).into_response()
 }
 
@@ -407,7 +416,7 @@ fn definition(app: &AppState, alias: &str, context: EventContext) -> Option<Even
 }
 
 /// Keeps a rejected body with its reason, then answers with `status`.
-async fn reject(
+pub(crate) async fn reject(
     app: &App,
     alias: &str,
     source: &str,
@@ -617,16 +626,33 @@ async fn room_in_queue(app: &App) -> Result<(), Response> {
 /// Commits the event (with its contact, created when missing and `create_contact` is set)
 /// and queues it; answers 202 with the event id once committed. With a full queue, waits for
 /// room or answers 503.
-async fn commit(
+pub(crate) async fn commit(
     app: &App,
     alias: &str,
     source: &str,
     accepted: Accepted,
     create_contact: bool,
 ) -> Response {
-    if let Err(response) = room_in_queue(app).await {
-        return response;
+    match commit_event(app, alias, source, accepted, create_contact).await {
+        Ok(inserted) => (
+            StatusCode::ACCEPTED,
+            axum::Json(json!({"event_id": inserted.id, "duplicate": inserted.duplicate})),
+        )
+            .into_response(),
+        Err(response) => response,
     }
+}
+
+/// [`commit`], returning the stored event's id (and whether it was a repeat) instead of the
+/// 202; `Err` is the response to send (503, 404 without a contact, 500).
+pub(crate) async fn commit_event(
+    app: &App,
+    alias: &str,
+    source: &str,
+    accepted: Accepted,
+    create_contact: bool,
+) -> Result<hookboard_store::InsertedEvent, Response> {
+    room_in_queue(app).await?;
     let new = NewEvent {
         event: Event {
             alias: alias.to_string(),
@@ -640,10 +666,10 @@ async fn commit(
     let email = new.email.clone();
     // Queued for the workers by the committer, right after the commit.
     match app.committer.accept(new).await {
-        Ok(AcceptedEvent::NoContact) => error(
+        Ok(AcceptedEvent::NoContact) => Err(error(
             StatusCode::NOT_FOUND,
             format!("no contact with email {email}; add ?createContact=true to create it"),
-        ),
+        )),
         Ok(AcceptedEvent::Stored { inserted, .. }) => {
             if inserted.duplicate {
                 app.metrics.duplicate(alias);
@@ -651,13 +677,9 @@ async fn commit(
             } else {
                 tracing::info!(event_id = %inserted.id, alias, "event accepted");
             }
-            (
-                StatusCode::ACCEPTED,
-                axum::Json(json!({"event_id": inserted.id, "duplicate": inserted.duplicate})),
-            )
-                .into_response()
+            Ok(inserted)
         }
-        Err(e) => internal(e),
+        Err(e) => Err(internal(e)),
     }
 }
 
@@ -686,7 +708,7 @@ async fn webhook_event(
     let Some(definition) = definition(&app, &alias, EventContext::Webhook) else {
         return error(StatusCode::NOT_FOUND, format!("no webhook event `{alias}`"));
     };
-    if let Err(response) = check_signature(&app, &alias, &headers, &body) {
+    if let Err(response) = check_signature(&app, &signing_secret_name(&alias), &headers, &body) {
         return response;
     }
     match accept(&app, &definition, "webhook", body).await {
@@ -703,14 +725,14 @@ pub fn signing_secret_name(alias: &str) -> String {
 
 /// With a signing secret for this alias, the Standard Webhooks headers must verify (401 if not).
 #[allow(clippy::result_large_err)]
-fn check_signature(
+pub(crate) fn check_signature(
     app: &App,
-    alias: &str,
+    secret_name: &str,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(), Response> {
     use secrecy::ExposeSecret;
-    let secret = match app.secrets.get(&signing_secret_name(alias)) {
+    let secret = match app.secrets.get(secret_name) {
         Ok(Some(secret)) => secret,
         Ok(None) => return Ok(()),
         Err(e) => return Err(internal(e)),
@@ -726,7 +748,7 @@ fn check_signature(
         chrono::Utc::now().timestamp(),
     )
     .map_err(|reason| {
-        tracing::info!(alias, "webhook signature refused: {reason}");
+        tracing::info!(secret = secret_name, "webhook signature refused: {reason}");
         error(StatusCode::UNAUTHORIZED, reason)
     })
 }
@@ -1160,6 +1182,11 @@ async fn worker(
                     tracing::error!(run_id = %run_id, "queued run not made: {e}");
                 }
             }
+            Work::Wake(run_id) => {
+                if let Err(e) = crate::journeys::wake(&app, run_id).await {
+                    tracing::error!(run_id = %run_id, "waiting run not woken: {e}");
+                }
+            }
         }
         app.metrics.processed();
         app.room.notify_waiters();
@@ -1167,7 +1194,7 @@ async fn worker(
 }
 
 /// Runs `f` on the blocking pool; both the join error and `f`'s error become text.
-async fn off_thread<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
+pub(crate) async fn off_thread<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
     f: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, String> {
     tokio::task::spawn_blocking(f)
@@ -1192,6 +1219,13 @@ async fn process(app: &App, event_id: &str) -> Result<(), String> {
     let (contact_id, id) = (stored.contact_id.clone(), event_id.to_string());
     let context = off_thread(move || store.run_context(contact_id.as_deref(), Some(&id))).await?;
     let mut contact = context.contact.unwrap_or_default();
+    contact = crate::journeys::deliver_to_waiting_runs(app, &stored, contact).await?;
+    if stored.event.source == SUBSCRIPTION_EVENT_SOURCE {
+        crate::journeys::apply_subscription(app, &stored, contact, &context.done).await?;
+        let store = app.store.clone();
+        let id = event_id.to_string();
+        return off_thread(move || store.mark_event_processed(&id)).await;
+    }
     let workflows: Vec<&Workflow> = app
         .bundle
         .workflows
@@ -1215,6 +1249,7 @@ async fn process(app: &App, event_id: &str) -> Result<(), String> {
             run_id: None,
             event_id: Some(event_id.to_string()),
             event: stored.event.clone(),
+            ..RunStart::default()
         };
         let processed = (at == last).then(|| event_id.to_string());
         contact = run_and_store(app, workflow, contact, start, processed).await?;
@@ -1244,6 +1279,7 @@ async fn process_queued(app: &App, run_id: &str) -> Result<(), String> {
         run_id: Some(queued.run_id.clone()),
         event_id: queued.event_id.clone(),
         event: queued.event.clone(),
+        ..RunStart::default()
     };
     match app.bundle.workflow(&queued.workflow) {
         Some(workflow) => {
@@ -1260,6 +1296,7 @@ async fn process_queued(app: &App, run_id: &str) -> Result<(), String> {
                 steps: vec![],
                 contact,
                 resume_at: None,
+                suspension: None,
             };
             let now = chrono::Utc::now();
             let meta = RunMeta {
@@ -1276,18 +1313,21 @@ async fn process_queued(app: &App, run_id: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// How one run starts: its id (a new one when `None`), the event it reads and the stored
-/// event it is recorded against.
-struct RunStart {
-    run_id: Option<String>,
-    event_id: Option<String>,
-    event: Event,
+/// How one run starts: its id (a new one when `None`), the event it reads, the stored event
+/// it is recorded against, and for a subscription run its journey and `${run}` variables.
+#[derive(Debug, Default)]
+pub(crate) struct RunStart {
+    pub(crate) run_id: Option<String>,
+    pub(crate) event_id: Option<String>,
+    pub(crate) event: Event,
+    pub(crate) journey: Option<(String, String)>,
+    pub(crate) run_vars: serde_json::Map<String, Value>,
 }
 
 /// Runs one workflow for `contact`; stores the trace, the contact's changes and (when
 /// `processed` names it) the event's processed mark in one transaction, and returns the
 /// contact as the run left it.
-async fn run_and_store(
+pub(crate) async fn run_and_store(
     app: &App,
     workflow: &Workflow,
     contact: Contact,
@@ -1303,6 +1343,7 @@ async fn run_and_store(
                 .run_id
                 .unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
         ),
+        run_vars: start.run_vars,
         ..RunOptions::default()
     };
     let started_at = chrono::Utc::now();
@@ -1324,19 +1365,50 @@ async fn run_and_store(
     };
     let event_id = start.event_id.as_deref().unwrap_or("");
     tracing::info!(event_id, run_id = %trace.run_id, workflow = %workflow.name, status = ?trace.status, "run stored");
-    let status = match trace.status {
-        RunStatus::Completed => "completed",
-        RunStatus::Failed => "failed",
-        RunStatus::Waiting => "waiting",
-    };
-    let durations: Vec<u64> = trace.steps.iter().map(|s| s.duration_ms).collect();
-    let run_id = trace.run_id.clone();
     let record = RunRecord {
         update_contact: trace.contact != contact && !trace.contact.id.is_empty(),
+        wake_at: wake_at(&trace),
         trace,
         meta,
         processed_event: processed,
+        continues: false,
+        journey: start.journey,
     };
+    store_run(app, record, event_id).await
+}
+
+/// When a run that stopped waiting is to be woken: its Wait's end, or its Wait for event's
+/// timeout, from now.
+pub(crate) fn wake_at(trace: &RunTrace) -> Option<chrono::DateTime<chrono::Utc>> {
+    let suspension = trace.suspension.as_ref()?;
+    let wait = i64::try_from(suspension.wait_ms).unwrap_or(i64::MAX);
+    Some(
+        chrono::Utc::now()
+            .checked_add_signed(chrono::TimeDelta::milliseconds(wait))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+    )
+}
+
+/// The label of a run status in metrics.
+fn status_label(status: RunStatus) -> &'static str {
+    match status {
+        RunStatus::Completed => "completed",
+        RunStatus::Failed => "failed",
+        RunStatus::Waiting => "waiting",
+        RunStatus::Aborted => "aborted",
+    }
+}
+
+/// Commits a run record through the commit thread, counts it, and returns the contact as
+/// stored after it.
+pub(crate) async fn store_run(
+    app: &App,
+    record: RunRecord,
+    event_id: &str,
+) -> Result<Contact, String> {
+    let status = status_label(record.trace.status);
+    let durations: Vec<u64> = record.trace.steps.iter().map(|s| s.duration_ms).collect();
+    let run_id = record.trace.run_id.clone();
     let recorded = app.committer.record(record).await?;
     if let Some(e) = recorded.contact_error {
         tracing::warn!(event_id, run_id = %run_id, "the run's changes to its contact were not saved: {e}");

@@ -1365,6 +1365,7 @@ const ROUTES: &[&str] = &[
     "GET /api/v1/runs/{id}",
     "POST /api/v1/runs/{id}/replay",
     "POST /api/v1/groups/{group}/contacts",
+    "POST /subscriptions/{name}",
 ];
 
 /// Whether the router has a route for this request: axum's own "no route" answer is a 404
@@ -1428,4 +1429,318 @@ fn openapi_json_is_a_valid_openapi_3_document_of_every_route() {
         .map(|c| c.security_schemes.contains_key("api_key"))
         .unwrap_or(false);
     assert!(security, "the API key scheme is described");
+}
+
+/// The demo bundle plus journeys: an order workflow started, replaced, aborted and delivered
+/// to by four subscriptions (journey identifier `order_id`), waiting for `answered` events;
+/// `reminder` waits `wait` then marks the contact; `quick` waits for `answered` up to `wait`.
+fn journey_bundle(dir: &Path, crm: &Crm, wait: &str) -> PathBuf {
+    let mut bundle = demo();
+    bundle["environments"][0]["variables"]["base_url"] = json!(format!("http://{}", crm.addr));
+    bundle["event_definitions"]
+        .as_array_mut()
+        .expect("definitions")
+        .push(json!({"alias": "answered", "context": "webhook",
+            "fields": [{"name": "email", "type": "email", "required": true, "pointer": "/email"},
+                       {"name": "id", "type": "text", "required": true, "pointer": "/id"},
+                       {"name": "amount", "type": "number", "required": false, "pointer": "/amount"}],
+            "email_field": "email", "primary_key": "id"}));
+    let at = |x: f64| json!({"x": x, "y": 0.0});
+    let trigger = |id: &str, name: &str, behaviour: &str, extra: Value| {
+        let mut params = json!({"subscription": name, "journey_id": "${event.order_id}",
+                                "behaviour": behaviour});
+        for (k, v) in extra.as_object().expect("extra") {
+            params[k] = v.clone();
+        }
+        json!({"id": id, "kind": "trigger_subscription", "position": at(0.0), "params": params})
+    };
+    let set = |id: &str, field: &str, value: &str| {
+        json!({"id": id, "kind": "set_field", "position": at(300.0),
+               "params": {"mappings": [{"field": field, "value": value}]}})
+    };
+    let edge = |from: &str, port: &str, to: &str| json!({"from": from, "port": port, "to": to});
+    let start_params = json!({"start_params": r#"{"plan": "${event.plan}"}"#});
+    let order = json!({
+        "name": "order_journey",
+        "description": "Follows an order from creation to payment.",
+        "nodes": [
+            trigger("created", "order_created", "start", json!({
+                "start_params": r#"{"plan": "${event.plan}"}"#,
+                "response_body": r#"{"run": "${run.id}", "journey": "${run.journey}"}"#})),
+            trigger("changed", "order_changed", "replace", start_params),
+            trigger("cancelled", "order_cancelled", "abort", json!({})),
+            trigger("paid", "order_paid", "deliver", json!({
+                "response_body": r#"{"delivered_to": "${run.id}"}"#})),
+            set("plan", "custom.plan", "${run.params.plan}"),
+            {"id": "payment", "kind": "wait_for_event", "position": at(600.0),
+             "params": {"alias": "answered", "timeout": "1d"}},
+            set("got", "custom.paid", "${event.amount}"),
+            set("late", "custom.paid", "never"),
+        ],
+        "edges": [
+            edge("created", "next", "plan"), edge("changed", "next", "plan"),
+            edge("plan", "next", "payment"), edge("payment", "event", "got"),
+            edge("payment", "timeout", "late"),
+        ],
+    });
+    let reminder = json!({
+        "name": "reminder",
+        "description": "",
+        "nodes": [
+            trigger("start", "reminder", "start", json!({})),
+            {"id": "pause", "kind": "wait", "position": at(300.0), "params": {"duration": wait}},
+            set("mark", "custom.reminded", "yes"),
+        ],
+        "edges": [edge("start", "next", "pause"), edge("pause", "next", "mark")],
+    });
+    let quick = json!({
+        "name": "quick",
+        "description": "",
+        "nodes": [
+            trigger("start", "quick", "start", json!({})),
+            {"id": "answer", "kind": "wait_for_event", "position": at(300.0),
+             "params": {"alias": "answered", "timeout": wait}},
+            set("got", "custom.quick", "answered"),
+            set("late", "custom.quick", "timed out"),
+        ],
+        "edges": [edge("start", "next", "answer"), edge("answer", "event", "got"),
+                  edge("answer", "timeout", "late")],
+    });
+    let workflows = bundle["workflows"].as_array_mut().expect("workflows");
+    workflows.extend([order, reminder, quick]);
+    let path = dir.join("bundle.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&bundle).expect("json")).expect("write");
+    path
+}
+
+/// Waits until run `id` is stored with `status` and returns it.
+fn run_with_status(server: &Server, key: &str, id: &str, status: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let run = wait_for_run(server, key, id);
+        if run["trace"]["status"] == status {
+            return run;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "run {id} never became {status}: {run:#}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn nodes_of(run: &Value) -> Vec<String> {
+    run["trace"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s["node"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+fn message(id: &str, order: &str, extra: Value) -> Value {
+    let mut body = json!({"id": id, "email": "ada@example.com", "order_id": order});
+    for (k, v) in extra.as_object().expect("extra") {
+        body[k] = v.clone();
+    }
+    body
+}
+
+#[test]
+fn subscription_journeys_start_replace_abort_and_deliver() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let crm = Crm::start();
+    let bundle = journey_bundle(dir.path(), &crm, "1d");
+    let server = Server::start(&bundle, &dir.path().join("hookboard.db"));
+    let key = server.key("ops");
+
+    let (status, body) = server.post("/subscriptions/nobody", &json!({}));
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body["error"].as_str().unwrap_or("").contains("nobody"),
+        "{body}"
+    );
+
+    // start: a new run per message, named in the configured response body.
+    let created = message("m1", "o-1", json!({"plan": "pro"}));
+    let (status, body) = server.post("/subscriptions/order_created", &created);
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["journey"], "o-1", "{body}");
+    let first = body["run"].as_str().expect("run id").to_string();
+    let run = run_with_status(&server, &key, &first, "waiting");
+    assert_eq!(nodes_of(&run), ["created", "plan", "payment"]);
+    assert_eq!(run["trace"]["contact"]["custom"]["plan"], "pro");
+    // A repeated message is acknowledged with the same run and does not start another.
+    let (status, again) = server.post("/subscriptions/order_created", &created);
+    assert_eq!((status, &again["run"]), (202, &json!(first)));
+
+    // deliver: the journey's waiting run takes the message at its Wait for event.
+    let paid = message("m2", "o-1", json!({"amount": 42}));
+    let (status, body) = server.post("/subscriptions/order_paid", &paid);
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["delivered_to"], json!(first), "{body}");
+    let run = run_with_status(&server, &key, &first, "completed");
+    assert_eq!(
+        nodes_of(&run),
+        ["created", "plan", "payment", "payment", "got"]
+    );
+    assert_eq!(run["trace"]["steps"][3]["branch"], "event");
+    assert_eq!(run["trace"]["contact"]["custom"]["paid"], 42);
+    // Nothing waits any more on o-1, nor on an unknown journey: acknowledged, nothing runs.
+    let (status, body) = server.post(
+        "/subscriptions/order_paid",
+        &message("m3", "o-404", json!({})),
+    );
+    assert_eq!(
+        (status, &body["delivered_to"]),
+        (202, &Value::Null),
+        "{body}"
+    );
+
+    // replace: the waiting run is aborted and a new one starts with the new parameters.
+    let (_, body) = server.post(
+        "/subscriptions/order_created",
+        &message("m4", "o-2", json!({"plan": "pro"})),
+    );
+    let replaced = body["run"].as_str().expect("run id").to_string();
+    run_with_status(&server, &key, &replaced, "waiting");
+    let (status, body) = server.post(
+        "/subscriptions/order_changed",
+        &message("m5", "o-2", json!({"plan": "max"})),
+    );
+    assert_eq!(status, 202, "{body}");
+    let old = run_with_status(&server, &key, &replaced, "aborted");
+    let last = old["trace"]["steps"]
+        .as_array()
+        .expect("steps")
+        .last()
+        .cloned();
+    let last = last.expect("a step says why");
+    assert_eq!(last["node"], "payment");
+    assert_eq!(last["error"]["kind"], "aborted");
+    assert!(
+        last["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("order_changed"),
+        "{last}"
+    );
+    let runs = server.runs(&key, 3);
+    let newer = runs
+        .iter()
+        .find(|r| r["workflow"] == "order_journey" && r["status"] == "waiting")
+        .expect("the replacing run waits");
+    let newer_id = newer["id"].as_str().expect("id").to_string();
+    let run = wait_for_run(&server, &key, &newer_id);
+    assert_eq!(run["trace"]["contact"]["custom"]["plan"], "max");
+    assert_eq!(nodes_of(&run)[0], "changed");
+
+    // abort: the journey's waiting run ends as aborted; nothing new starts.
+    let (status, _) = server.post(
+        "/subscriptions/order_cancelled",
+        &message("m6", "o-2", json!({})),
+    );
+    assert_eq!(status, 202);
+    run_with_status(&server, &key, &newer_id, "aborted");
+
+    // A reception event of the awaited alias for the same contact is delivered too.
+    let (_, body) = server.post(
+        "/subscriptions/order_created",
+        &message("m7", "o-3", json!({"plan": "pro"})),
+    );
+    let third = body["run"].as_str().expect("run id").to_string();
+    run_with_status(&server, &key, &third, "waiting");
+    let (status, body) = server.post(
+        "/hooks/answered",
+        &json!({"email": "ada@example.com", "id": "a1", "amount": 7}),
+    );
+    assert_eq!(status, 202, "{body}");
+    let run = run_with_status(&server, &key, &third, "completed");
+    assert_eq!(run["trace"]["contact"]["custom"]["paid"], 7);
+
+    let total = server.runs(&key, 4).len();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(server.runs(&key, 4).len(), total, "no run started twice");
+    assert_eq!(total, 4);
+
+    // Bad messages: the same 400 and 422 rules as the other endpoints, kept as rejected.
+    let (status, body) = server.request("POST", "/subscriptions/order_created", &[], b"{\"id\": ");
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"].as_str().unwrap_or("").contains("line 1"),
+        "{body}"
+    );
+    let (status, body) = server.post(
+        "/subscriptions/order_created",
+        &json!({"id": "m9", "order_id": "o-9"}),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["problems"][0].as_str().unwrap_or("").contains("email"),
+        "{body}"
+    );
+    let kept = rejected(&dir.path().join("hookboard.db"));
+    assert_eq!(kept.len(), 2);
+    assert!(
+        kept.iter()
+            .all(|r| r.source == "subscription" && r.alias == "order_created")
+    );
+}
+
+#[test]
+fn waits_end_and_wait_for_event_times_out_even_across_a_kill_9() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let crm = Crm::start();
+    let bundle = journey_bundle(dir.path(), &crm, "2s");
+    let db = dir.path().join("hookboard.db");
+    let server = Server::start(&bundle, &db);
+    let key = server.key("ops");
+
+    // While the server runs: the Wait ends, the Wait for event times out.
+    let (_, body) = server.post("/subscriptions/reminder", &message("r1", "", json!({})));
+    let reminder = body["event_id"].as_str().expect("event id").to_string();
+    let (_, body) = server.post("/subscriptions/quick", &message("q1", "", json!({})));
+    let quick = body["event_id"].as_str().expect("event id").to_string();
+    let runs = server.runs(&key, 2);
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert!(runs.iter().all(|r| r["status"] == "waiting"), "{runs:?}");
+    for run in &runs {
+        let id = run["id"].as_str().expect("id");
+        let done = run_with_status(&server, &key, id, "completed");
+        let custom = &done["trace"]["contact"]["custom"];
+        match done["trace"]["workflow"].as_str() {
+            Some("reminder") => assert_eq!(custom["reminded"], "yes"),
+            Some("quick") => {
+                assert_eq!(custom["quick"], "timed out");
+                assert_eq!(done["trace"]["steps"][2]["branch"], "timeout");
+            }
+            other => panic!("unexpected workflow {other:?}"),
+        }
+    }
+    assert_ne!(reminder, quick);
+
+    // Waits begun before a kill -9 end after the restart, once each.
+    let (_, _) = server.post("/subscriptions/reminder", &message("r2", "", json!({})));
+    let (_, _) = server.post("/subscriptions/quick", &message("q2", "", json!({})));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let waiting = loop {
+        let (_, body) = list_runs(&server, &key, "status=waiting");
+        let waiting = body["runs"].as_array().cloned().unwrap_or_default();
+        if waiting.len() == 2 || Instant::now() > deadline {
+            break waiting;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(waiting.len(), 2, "{waiting:?}");
+    drop(server);
+    std::thread::sleep(Duration::from_millis(2500));
+    let server = Server::start(&bundle, &db);
+    for run in &waiting {
+        let id = run["id"].as_str().expect("id");
+        let done = run_with_status(&server, &key, id, "completed");
+        let nodes = nodes_of(&done);
+        assert_eq!(nodes.len(), 4, "woken once: {nodes:?}");
+    }
+    let (_, body) = list_runs(&server, &key, "");
+    assert_eq!(body["runs"].as_array().map(Vec::len), Some(4));
 }

@@ -21,6 +21,7 @@ mod records;
 mod runs;
 mod segments;
 mod server;
+mod waits;
 mod webhooks;
 mod workflows;
 
@@ -42,6 +43,7 @@ pub use migrations::{SCHEMA_VERSION, migrations};
 pub use runs::{RecordedRun, RunFilter, RunMeta, RunRecord, RunSummary, StartedBetween, StoredRun};
 pub use segments::{ConditionOp, SEGMENT_FIELDS, Segment, SegmentCondition};
 pub use server::{GroupEntry, GroupMember, QueuedRun, RunContext};
+pub use waits::Wait;
 pub use webhooks::DeletedWebhook;
 pub use workflows::{RevisionInfo, WorkflowSummary};
 

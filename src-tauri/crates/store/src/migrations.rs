@@ -15,6 +15,7 @@ const MIGRATIONS: &[M<'static>] = &[
     .foreign_key_check(),
     M::up(include_str!("../migrations/0003_server_tables.sql")).foreign_key_check(),
     M::up(include_str!("../migrations/0004_segments.sql")),
+    M::up(include_str!("../migrations/0005_waits_and_journeys.sql")),
 ];
 
 /// The schema version a database has after [`crate::Store::open`].

@@ -103,6 +103,15 @@ pub struct RunRecord {
     pub update_contact: bool,
     /// A received event whose workflows have all run with this one: it is marked processed.
     pub processed_event: Option<String>,
+    /// The run is stored already and waited: its status, contact and end time are updated,
+    /// the trace's steps are added after its stored ones, and its wait is removed.
+    pub continues: bool,
+    /// For a run that stops waiting (`trace.suspension`), when its Wait ends or its Wait for
+    /// event times out: the wait is kept ([`Store::get_wait`]). `None`: no wait is kept (a
+    /// desktop test run).
+    pub wake_at: Option<DateTime<Utc>>,
+    /// The subscription journey (workflow, journey identifier) this run now carries.
+    pub journey: Option<(String, String)>,
 }
 
 /// What [`Store::record_run`] wrote.
@@ -142,6 +151,32 @@ fn insert_run_row(conn: &Connection, trace: &RunTrace, meta: &RunMeta) -> Result
         meta.event_id,
     ])?;
     write_steps(conn, &trace.run_id, &trace.steps)
+}
+
+/// Updates a stored run that went on after a wait: status, contact, resume node and end time
+/// from `trace`, whose steps are added after the stored ones.
+fn continue_run_row(conn: &Connection, trace: &RunTrace, meta: &RunMeta) -> Result<()> {
+    let updated = conn
+        .prepare_cached(
+            "UPDATE runs SET status = ?2, contact_id = ?3, contact = ?4, resume_at = ?5,
+                             finished_at = ?6
+             WHERE id = ?1",
+        )?
+        .execute(params![
+            trace.run_id,
+            tag(&trace.status, "run status")?,
+            contact_id(&trace.contact),
+            to_json(&trace.contact, "run contact")?,
+            trace.resume_at,
+            meta.finished_at.map(format_time),
+        ])?;
+    if updated == 0 {
+        return Err(StoreError::id_not_found("run", &trace.run_id));
+    }
+    let first: i64 = conn
+        .prepare_cached("SELECT COALESCE(MAX(idx) + 1, 0) FROM steps WHERE run_id = ?1")?
+        .query_row([&trace.run_id], |row| row.get(0))?;
+    insert_steps(conn, &trace.run_id, first, &trace.steps)
 }
 
 /// The contact to save over the stored one, normalized; `Err` when it cannot be saved (invalid,
@@ -194,7 +229,20 @@ pub(crate) fn record(conn: &Connection, record: &RunRecord) -> Result<RecordedRu
     } else {
         None
     };
-    insert_run_row(conn, &record.trace, &record.meta)?;
+    if record.continues {
+        continue_run_row(conn, &record.trace, &record.meta)?;
+        crate::waits::remove_wait(conn, &record.trace.run_id)?;
+    } else {
+        insert_run_row(conn, &record.trace, &record.meta)?;
+    }
+    if let Some(wake_at) = record.wake_at
+        && record.trace.status == RunStatus::Waiting
+    {
+        crate::waits::insert_wait(conn, &record.trace, wake_at)?;
+    }
+    if let Some((workflow, journey_id)) = &record.journey {
+        crate::waits::set_journey(conn, workflow, journey_id, &record.trace.run_id)?;
+    }
     if let Some(contact) = contact {
         recorded.contact = save_contact(conn, &contact)?;
     }
@@ -228,6 +276,11 @@ fn contact_id(contact: &Contact) -> Option<&str> {
 fn write_steps(conn: &Connection, run_id: &str, steps: &[Step]) -> Result<()> {
     conn.prepare_cached("DELETE FROM steps WHERE run_id = ?1")?
         .execute([run_id])?;
+    insert_steps(conn, run_id, 0, steps)
+}
+
+/// Inserts `steps` numbered from `first` on.
+fn insert_steps(conn: &Connection, run_id: &str, first: i64, steps: &[Step]) -> Result<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO steps (run_id, idx, node, kind, status, branch, step)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -235,7 +288,7 @@ fn write_steps(conn: &Connection, run_id: &str, steps: &[Step]) -> Result<()> {
     for (idx, step) in steps.iter().enumerate() {
         stmt.execute(params![
             run_id,
-            sql_int(idx),
+            first.saturating_add(sql_int(idx)),
             step.node,
             step.kind,
             tag(&step.status, STEP)?,
@@ -344,6 +397,7 @@ impl Store {
                     steps,
                     contact: from_json(&contact, "run contact")?,
                     resume_at,
+                    suspension: None,
                 },
                 meta: meta_from(event_id, &started_at, finished_at)?,
             })

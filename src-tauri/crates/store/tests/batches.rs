@@ -99,6 +99,9 @@ fn a_batch_commits_every_good_item_and_answers_each_failure_alone() -> TestResul
         meta: meta.clone(),
         update_contact: true,
         processed_event: Some(first.clone()),
+        continues: false,
+        wake_at: None,
+        journey: None,
     };
     let (_, recorded) = store.commit_batch(&[], &[record.clone(), record])?;
     let done = recorded[0].as_ref().map_err(|e| e.to_string())?;
@@ -125,6 +128,9 @@ fn a_batch_commits_every_good_item_and_answers_each_failure_alone() -> TestResul
         meta,
         update_contact: true,
         processed_event: None,
+        continues: false,
+        wake_at: None,
+        journey: None,
     })?;
     assert!(recorded.contact_error.is_some());
     assert!(store.run_stored(&bad.run_id)?);

@@ -115,5 +115,6 @@ pub fn trace(run_id: &str, workflow: &str, status: RunStatus, contact_id: &str) 
             ..Contact::default()
         },
         resume_at: None,
+        suspension: None,
     }
 }
