@@ -232,8 +232,16 @@ fn path_of(context: EventContext, alias: &str) -> String {
     }
 }
 
+/// How a context is named in messages.
+fn label_of(context: EventContext) -> &'static str {
+    match context {
+        EventContext::Webhook => "webhook",
+        EventContext::PublicApi => "public API",
+    }
+}
+
 /// The definition of `alias` for `context`, read from the store now; `Err` is the 404 (or
-/// 500) to answer.
+/// 500) to answer. A definition of the other context says where to post instead.
 async fn definition_of(
     local: &Local,
     alias: &str,
@@ -244,21 +252,14 @@ async fn definition_of(
     let found = tokio::task::spawn_blocking(move || store.get_event_definition(&wanted))
         .await
         .map_err(internal)?;
-    let label = match context {
-        EventContext::Webhook => "webhook",
-        EventContext::PublicApi => "public API",
-    };
+    let label = label_of(context);
     match found {
         Ok(definition) if definition.context == context => Ok(definition),
         Ok(definition) => Err(error(
             StatusCode::NOT_FOUND,
             format!(
                 "no {label} event `{alias}`: `{alias}` is received as a {} event, at {}",
-                if definition.context == EventContext::Webhook {
-                    "webhook"
-                } else {
-                    "public API"
-                },
+                label_of(definition.context),
                 path_of(definition.context, alias)
             ),
         )),
