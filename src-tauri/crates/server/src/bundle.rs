@@ -76,3 +76,45 @@ fn load_file(
         issues: e.issues,
     })
 }
+
+/// The variables of the bundle's environment `name` (`${env.NAME}`), none when `name` is
+/// `None`; an unknown name is an error listing the bundle's environments.
+pub fn environment_variables(
+    bundle: &Bundle,
+    name: Option<&str>,
+    bundle_path: &Path,
+) -> Result<std::collections::BTreeMap<String, String>, String> {
+    let Some(name) = name else {
+        return Ok(Default::default());
+    };
+    bundle
+        .environment(name)
+        .map(|e| e.variables.clone())
+        .ok_or_else(|| {
+            format!(
+                "no environment named `{name}` in {}; it has: {}",
+                bundle_path.display(),
+                bundle
+                    .environments
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+}
+
+/// The server's secret sources: `HOOKBOARD_SECRET_<NAME>` variables, then the secrets file
+/// when one is given (an unreadable or invalid file is an error naming it).
+pub fn secret_sources(
+    secrets_file: Option<&Path>,
+) -> Result<hookboard_secrets::ChainSecretStore, String> {
+    use hookboard_secrets::{EnvSecretStore, FileSecretStore, SecretStore};
+    let mut stores: Vec<Box<dyn SecretStore>> = vec![Box::new(EnvSecretStore::new())];
+    if let Some(path) = secrets_file {
+        stores.push(Box::new(
+            FileSecretStore::open(path).map_err(|e| e.to_string())?,
+        ));
+    }
+    Ok(hookboard_secrets::ChainSecretStore::new(stores))
+}

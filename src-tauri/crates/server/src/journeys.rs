@@ -18,7 +18,7 @@ use hookboard_engine::trace::{RunStatus, RunTrace, Step, StepError, StepStatus};
 use hookboard_store::{RunMeta, RunRecord, StoredEvent, Wait};
 use serde_json::{Map, Value, json};
 
-use crate::inbound::{Accepted, is_email, parse_json};
+use crate::inbound::{Accepted, Refusal, is_email, parse_json};
 use crate::serve::{
     App, RunStart, Work, check_signature, commit_event, error, off_thread, reject, run_and_store,
     store_run, wake_at,
@@ -176,16 +176,12 @@ pub(crate) async fn subscription_event(
     let payload = match parse_json(&body) {
         Ok(payload) => payload,
         Err(message) => {
-            return reject(
-                &app,
-                &name,
-                source,
-                StatusCode::BAD_REQUEST,
+            let refusal = Refusal {
+                status: StatusCode::BAD_REQUEST,
                 message,
-                vec![],
-                body,
-            )
-            .await;
+                problems: vec![],
+            };
+            return reject(&app, &name, source, refusal, body).await;
         }
     };
     let ctx = message_context(&payload, json!({}));
@@ -216,16 +212,12 @@ pub(crate) async fn subscription_event(
         problems.push(format!("email: `{email}` is not an email address"));
     }
     if !problems.is_empty() {
-        return reject(
-            &app,
-            &name,
-            source,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "the subscription message is not valid".to_string(),
+        let refusal = Refusal {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: "the subscription message is not valid".to_string(),
             problems,
-            body,
-        )
-        .await;
+        };
+        return reject(&app, &name, source, refusal, body).await;
     }
     let accepted = Accepted {
         payload: payload.clone(),

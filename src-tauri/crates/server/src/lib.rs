@@ -9,6 +9,7 @@ pub mod keys;
 pub mod local;
 pub mod metrics;
 pub mod openapi;
+pub mod publish;
 pub mod run;
 pub mod serve;
 pub mod signature;

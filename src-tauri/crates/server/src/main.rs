@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use hookboard_server::keys::ServerDb;
+use hookboard_server::publish::{Direction, PublishRequest, publish};
 use hookboard_server::run::{RunRequest, exit_code, run};
 use hookboard_server::serve::{ServeConfig, serve};
 
@@ -106,11 +107,104 @@ enum Command {
         #[arg(long, env = "HOOKBOARD_MAX_QUEUE", default_value_t = hookboard_server::serve::DEFAULT_MAX_QUEUE)]
         max_queue: usize,
     },
+    /// Registers the server's subscription endpoints at the external systems: sends each
+    /// Subscription trigger's registration webhook, which reads `${event.url}` (the public URL
+    /// of POST /subscriptions/{name}) and `${event.subscription}`. Prints what was sent and
+    /// answered as JSON (secrets masked).
+    ///
+    /// Exit status: 0 when every external system answered 2xx, 1 when one did not, 2 on bad
+    /// input.
+    Publish(PublishArgs),
+    /// Removes the registrations `publish` made: sends each Subscription trigger's
+    /// unregistration webhook, with the same `${event.url}` and `${event.subscription}`.
+    ///
+    /// Exit status: as for publish.
+    Unpublish(PublishArgs),
     /// Manages the API keys of the public API.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
     },
+}
+
+/// The arguments of `publish` and `unpublish`.
+#[derive(Args)]
+struct PublishArgs {
+    /// Bundle file (hookboard.bundle/v1) or a directory of bundle files.
+    #[arg(long, env = "HOOKBOARD_BUNDLE")]
+    bundle: PathBuf,
+    /// The base URL external systems reach this server at, e.g. https://hooks.example.com.
+    #[arg(long, env = "HOOKBOARD_PUBLIC_URL")]
+    public_url: String,
+    /// Only this subscription (default: every subscription whose trigger names the webhook).
+    #[arg(long)]
+    subscription: Option<String>,
+    /// Environment of the bundle whose variables `${env.NAME}` reads.
+    #[arg(long, env = "HOOKBOARD_ENV")]
+    env: Option<String>,
+    /// JSON file of connector secrets: {"connector name": "secret"}; secrets are also read
+    /// from HOOKBOARD_SECRET_<CONNECTOR> variables.
+    #[arg(long, env = "HOOKBOARD_SECRETS_FILE")]
+    secrets_file: Option<PathBuf>,
+    /// Allow requests to private, loopback and link-local addresses.
+    #[arg(long, env = "HOOKBOARD_ALLOW_PRIVATE_NETWORK")]
+    allow_private_network: bool,
+}
+
+impl PublishArgs {
+    fn request(self, direction: Direction) -> PublishRequest {
+        PublishRequest {
+            bundle: self.bundle,
+            public_url: self.public_url,
+            subscription: self.subscription,
+            env: self.env,
+            secrets_file: self.secrets_file,
+            allow_private_network: self.allow_private_network,
+            direction,
+        }
+    }
+}
+
+/// Runs `publish` or `unpublish`, prints the outcome and returns the exit status.
+fn run_publish(runtime: &tokio::runtime::Runtime, request: PublishRequest) -> ExitCode {
+    let verb = match request.direction {
+        Direction::Publish => "registered",
+        Direction::Unpublish => "unregistered",
+    };
+    match runtime.block_on(publish(&request)) {
+        Ok(publications) => {
+            for p in &publications {
+                let answer = match (&p.step.response, &p.step.error) {
+                    (_, Some(error)) => format!("failed: {}", error.message),
+                    (Some(response), None) => format!("answered {}", response.status),
+                    (None, None) => "no answer".to_string(),
+                };
+                eprintln!(
+                    "hookboard-server: {}{verb} {} with webhook `{}` ({}): {answer}",
+                    if p.ok { "" } else { "not " },
+                    p.url,
+                    p.webhook,
+                    p.subscription
+                );
+            }
+            match serde_json::to_string_pretty(&publications) {
+                Ok(json) => println!("{json}"),
+                Err(e) => {
+                    eprintln!("hookboard-server: cannot print the outcome: {e}");
+                    return ExitCode::from(1);
+                }
+            }
+            if publications.iter().all(|p| p.ok) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("hookboard-server: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -221,6 +315,8 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Publish(args) => run_publish(&runtime, args.request(Direction::Publish)),
+        Command::Unpublish(args) => run_publish(&runtime, args.request(Direction::Unpublish)),
         Command::Keys {
             command: KeysCommand::Create { scope, db },
         } => {

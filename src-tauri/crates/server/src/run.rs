@@ -8,10 +8,9 @@ use hookboard_engine::model::{Contact, Event};
 use hookboard_engine::runner::{Engine, RunOptions, WaitMode};
 use hookboard_engine::trace::{RunStatus, RunTrace};
 use hookboard_engine::validate::ValidationOptions;
-use hookboard_secrets::{ChainSecretStore, EnvSecretStore, FileSecretStore, SecretStore};
 use serde_json::Value;
 
-use crate::bundle::load_bundle;
+use crate::bundle::{environment_variables, load_bundle, secret_sources};
 
 /// What `run` was asked to do.
 #[derive(Debug, Clone)]
@@ -148,29 +147,9 @@ pub async fn run(request: &RunRequest) -> Result<RunTrace, InputError> {
             }
         }
     };
-    let env = match &request.env {
-        Some(name) => bundle
-            .environment(name)
-            .map(|e| e.variables.clone())
-            .ok_or_else(|| {
-                InputError(format!(
-                    "no environment named `{name}` in the bundle; it has: {}",
-                    bundle
-                        .environments
-                        .iter()
-                        .map(|e| e.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?,
-        None => Default::default(),
-    };
-    let mut stores: Vec<Box<dyn SecretStore>> = vec![Box::new(EnvSecretStore::new())];
-    if let Some(path) = &request.secrets_file {
-        let file = FileSecretStore::open(path).map_err(|e| InputError(e.to_string()))?;
-        stores.push(Box::new(file));
-    }
-    let secrets = ChainSecretStore::new(stores);
+    let env = environment_variables(&bundle, request.env.as_deref(), &request.bundle)
+        .map_err(InputError)?;
+    let secrets = secret_sources(request.secrets_file.as_deref()).map_err(InputError)?;
     let engine = Engine::new(HttpPolicy {
         allow_insecure_http: request.allow_insecure_http,
         ..HttpPolicy::default()

@@ -17,7 +17,7 @@ use hookboard_engine::model::{Bundle, Contact, Event, EventContext, EventDefinit
 use hookboard_engine::runner::{Engine, RunOptions, SUBSCRIPTION_EVENT_SOURCE, WaitMode};
 use hookboard_engine::trace::{RunStatus, RunTrace};
 use hookboard_engine::validate::ValidationOptions;
-use hookboard_secrets::{ChainSecretStore, EnvSecretStore, FileSecretStore, SecretStore};
+use hookboard_secrets::{ChainSecretStore, SecretStore};
 use hookboard_store::{
     AcceptedEvent, Durability, NewEvent, NewRejectedEvent, QueuedRun, RunFilter, RunMeta,
     RunRecord, StartedBetween, Store, StoreOptions,
@@ -28,9 +28,9 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::bundle::load_bundle;
+use crate::bundle::{environment_variables, load_bundle, secret_sources};
 use crate::commit::Committer;
-use crate::inbound::{Accepted, map_webhook, parse_json, validate_strict};
+use crate::inbound::{Accepted, Refusal, check, create_contact_flag, parse_json};
 use crate::keys::ServerDb;
 use crate::metrics::Metrics;
 
@@ -148,29 +148,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
     for warning in warnings {
         tracing::warn!(path = %warning.path, "{}", warning.message);
     }
-    let env = match &config.env {
-        Some(name) => bundle
-            .environment(name)
-            .map(|e| e.variables.clone())
-            .ok_or_else(|| {
-                StartError::Input(format!(
-                    "no environment named `{name}` in {}; it has: {}",
-                    config.bundle.display(),
-                    bundle
-                        .environments
-                        .iter()
-                        .map(|e| e.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?,
-        None => Default::default(),
-    };
-    let mut stores: Vec<Box<dyn SecretStore>> = vec![Box::new(EnvSecretStore::new())];
-    if let Some(path) = &config.secrets_file {
-        let file = FileSecretStore::open(path).map_err(|e| StartError::Input(e.to_string()))?;
-        stores.push(Box::new(file));
-    }
+    let env = environment_variables(&bundle, config.env.as_deref(), &config.bundle)
+        .map_err(StartError::Input)?;
+    let secrets = secret_sources(config.secrets_file.as_deref()).map_err(StartError::Input)?;
     // synchronous=NORMAL in WAL mode: a commit survives the process being killed (kill -9),
     // not a power loss or an OS crash; see the README.
     let options = StoreOptions {
@@ -215,7 +195,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
         store,
         db: Arc::new(db),
         engine,
-        secrets: ChainSecretStore::new(stores),
+        secrets,
         env,
         queue: sender,
         committer,
@@ -415,69 +395,38 @@ fn definition(app: &AppState, alias: &str, context: EventContext) -> Option<Even
         .cloned()
 }
 
-/// Keeps a rejected body with its reason, then answers with `status`.
+/// Keeps a rejected body with its reason, then answers with the refusal's status.
 pub(crate) async fn reject(
     app: &App,
     alias: &str,
     source: &str,
-    status: StatusCode,
-    message: String,
-    problems: Vec<String>,
+    refusal: Refusal,
     body: Bytes,
 ) -> Response {
+    let status = refusal.status;
     app.metrics.rejected(if status == StatusCode::BAD_REQUEST {
         "malformed_json"
     } else {
         "invalid"
     });
     let store = app.store.clone();
-    let reason = if problems.is_empty() {
-        message.clone()
-    } else {
-        format!("{message}: {}", problems.join("; "))
-    };
     let rejected = NewRejectedEvent {
         alias: alias.to_string(),
         source: source.to_string(),
-        reason,
+        reason: refusal.reason(),
         raw_body: body.to_vec(),
     };
     match blocking(move || store.insert_rejected_event(&rejected).map_err(failed)).await {
         Ok(id) => {
             tracing::info!(alias, rejected_id = %id, status = status.as_u16(), "event rejected");
-            let mut out = json!({"error": message, "rejected_id": id});
-            if !problems.is_empty() {
-                out["problems"] = json!(problems);
+            let mut out = json!({"error": refusal.message, "rejected_id": id});
+            if !refusal.problems.is_empty() {
+                out["problems"] = json!(refusal.problems);
             }
             (status, axum::Json(out)).into_response()
         }
         Err(response) => response,
     }
-}
-
-/// Why a body was refused: status, message and the list of problems.
-struct Refusal {
-    status: StatusCode,
-    message: String,
-    problems: Vec<String>,
-}
-
-/// Parses and validates a body against its definition.
-fn check(definition: &EventDefinition, body: &[u8]) -> Result<Accepted, Refusal> {
-    let value = parse_json(body).map_err(|message| Refusal {
-        status: StatusCode::BAD_REQUEST,
-        message,
-        problems: vec![],
-    })?;
-    let checked = match definition.context {
-        EventContext::Webhook => map_webhook(definition, &value),
-        EventContext::PublicApi => validate_strict(definition, &value),
-    };
-    checked.map_err(|problems| Refusal {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        message: "the event is not valid".to_string(),
-        problems,
-    })
 }
 
 /// Parses and validates a body; `Err` is the response already made (and the rejection kept).
@@ -489,26 +438,7 @@ async fn accept(
 ) -> Result<Accepted, Response> {
     match check(definition, &body) {
         Ok(accepted) => Ok(accepted),
-        Err(refusal) => Err(reject(
-            app,
-            &definition.alias,
-            source,
-            refusal.status,
-            refusal.message,
-            refusal.problems,
-            body,
-        )
-        .await),
-    }
-}
-
-fn create_contact_flag(query: &HashMap<String, String>) -> Result<bool, String> {
-    match query.get("createContact").map(String::as_str) {
-        None | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(other) => Err(format!(
-            "createContact must be true or false, not `{other}`"
-        )),
+        Err(refusal) => Err(reject(app, &definition.alias, source, refusal, body).await),
     }
 }
 

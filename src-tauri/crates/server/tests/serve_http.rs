@@ -1744,3 +1744,156 @@ fn waits_end_and_wait_for_event_times_out_even_across_a_kill_9() {
     let (_, body) = list_runs(&server, &key, "");
     assert_eq!(body["runs"].as_array().map(Vec::len), Some(4));
 }
+
+/// The journey bundle whose `order_created` subscription names registration and
+/// unregistration webhooks (both to the CRM stand-in, with the CRM connector).
+fn publishing_bundle(dir: &Path, crm: &Crm) -> PathBuf {
+    let path = journey_bundle(dir, crm, "1d");
+    let mut bundle: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    for (name, template) in [
+        (
+            "register_orders",
+            r#"{"url": "${event.url}", "name": "${event.subscription}"}"#,
+        ),
+        ("unregister_orders", r#"{"remove": "${event.url}"}"#),
+    ] {
+        let mut webhook = bundle["webhooks"][0].clone();
+        webhook["name"] = json!(name);
+        webhook["body"]["template"] = json!(template);
+        bundle["webhooks"]
+            .as_array_mut()
+            .expect("webhooks")
+            .push(webhook);
+    }
+    let order = bundle["workflows"]
+        .as_array_mut()
+        .expect("workflows")
+        .iter_mut()
+        .find(|w| w["name"] == "order_journey")
+        .expect("order journey");
+    let created = order["nodes"]
+        .as_array_mut()
+        .expect("nodes")
+        .iter_mut()
+        .find(|n| n["id"] == "created")
+        .expect("created trigger");
+    created["params"]["register_webhook"] = json!("register_orders");
+    created["params"]["unregister_webhook"] = json!("unregister_orders");
+    std::fs::write(&path, serde_json::to_string_pretty(&bundle).expect("json")).expect("write");
+    path
+}
+
+fn publish_command(bundle: &Path, verb: &str, extra: &[&str]) -> std::process::Output {
+    Command::new(binary())
+        .arg(verb)
+        .arg("--bundle")
+        .arg(bundle)
+        .args(["--env", "local"])
+        .args(extra)
+        .env_remove("HOOKBOARD_SECRETS_FILE")
+        .env("HOOKBOARD_SECRET_CRM", SECRET)
+        .output()
+        .expect("run")
+}
+
+#[test]
+fn publish_registers_each_subscription_endpoint_and_unpublish_removes_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let crm = Crm::start();
+    let bundle = publishing_bundle(dir.path(), &crm);
+    let public = ["--public-url", "https://hooks.example.com/"];
+
+    let out = publish_command(
+        &bundle,
+        "publish",
+        &[public[0], public[1], "--allow-private-network"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let sent: Vec<Value> = crm
+        .calls()
+        .iter()
+        .map(|c| serde_json::from_str(c).expect("CRM body"))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            json!({"url": "https://hooks.example.com/subscriptions/order_created",
+                "name": "order_created"})
+        ]
+    );
+    let printed: Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    assert_eq!(printed[0]["subscription"], "order_created");
+    assert_eq!(printed[0]["ok"], true);
+    assert_eq!(printed[0]["step"]["response"]["status"], 201);
+    assert!(
+        stderr.contains("registered https://hooks.example.com/subscriptions/"),
+        "{stderr}"
+    );
+    assert!(
+        !stdout.contains(SECRET) && !stderr.contains(SECRET),
+        "the secret leaked"
+    );
+
+    let out = publish_command(
+        &bundle,
+        "unpublish",
+        &[
+            public[0],
+            public[1],
+            "--allow-private-network",
+            "--subscription",
+            "order_created",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last: Value = serde_json::from_str(crm.calls().last().expect("a call")).expect("json");
+    assert_eq!(
+        last,
+        json!({"remove": "https://hooks.example.com/subscriptions/order_created"})
+    );
+
+    // Private addresses stay refused without the flag: the step fails, exit 1.
+    let out = publish_command(&bundle, "publish", &public);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not registered"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(crm.calls().len(), 2, "nothing reached the CRM");
+
+    // Bad input: exit 2 with the reason.
+    let out = publish_command(
+        &bundle,
+        "publish",
+        &[public[0], public[1], "--subscription", "nope"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`nope`") && stderr.contains("order_created"),
+        "{stderr}"
+    );
+    let out = publish_command(
+        &bundle,
+        "publish",
+        &["--subscription", "reminder", public[0], public[1]],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("names no register webhook"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = publish_command(&bundle, "publish", &["--public-url", "hooks.example.com"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--public-url"));
+}
