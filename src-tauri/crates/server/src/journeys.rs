@@ -72,6 +72,18 @@ pub fn listeners<'a>(bundle: &'a Bundle, name: &str) -> Vec<Listener<'a>> {
         .collect()
 }
 
+/// The aliases the bundle's Wait for event nodes wait for.
+pub fn awaited_aliases(bundle: &Bundle) -> std::collections::HashSet<String> {
+    bundle
+        .workflows
+        .iter()
+        .flat_map(|w| &w.nodes)
+        .filter(|n| n.kind == kinds::WAIT_FOR_EVENT)
+        .filter_map(|n| n.params.get("alias").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect()
+}
+
 /// A template context where `${event}` is a subscription message and `${run}` is `run`.
 fn message_context(payload: &Value, run: Value) -> TemplateContext {
     Scope {
@@ -539,6 +551,9 @@ pub(crate) async fn deliver_to_waiting_runs(
     let Some(contact_id) = stored.contact_id.clone() else {
         return Ok(contact);
     };
+    if !app.awaited_aliases.contains(&stored.event.alias) {
+        return Ok(contact);
+    }
     let store = app.store.clone();
     let (alias, received_at) = (stored.event.alias.clone(), stored.received_at);
     let waits = off_thread(move || store.waits_for_event(&alias, &contact_id, received_at)).await?;

@@ -20,7 +20,7 @@ use hookboard_engine::validate::ValidationOptions;
 use hookboard_secrets::{ChainSecretStore, SecretStore};
 use hookboard_store::{
     AcceptedEvent, Durability, NewEvent, NewRejectedEvent, QueuedRun, RunFilter, RunMeta,
-    RunRecord, StartedBetween, Store, StoreOptions,
+    RunRecord, StartedBetween, Store, StoreOptions, StoredEvent,
 };
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -106,6 +106,9 @@ pub struct AppState {
     pub(crate) contact_turns: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Runs whose wait is due and queued to be woken (not queued twice).
     pub(crate) waking: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// The aliases some Wait for event of the bundle waits for: only their events are
+    /// looked up for waiting runs.
+    pub(crate) awaited_aliases: std::collections::HashSet<String>,
 }
 
 impl AppState {
@@ -128,9 +131,13 @@ pub(crate) type App = Arc<AppState>;
 /// One item of the workers' queue; every kind is kept in the store until done.
 #[derive(Debug, Clone)]
 pub(crate) enum Work {
-    /// A received event: deliver it to the runs waiting for it, then run every workflow its
-    /// alias triggers (or apply its subscription's journey behaviour).
+    /// A received event, by id (queued at start or by a replay): deliver it to the runs
+    /// waiting for it, then run every workflow its alias triggers (or apply its subscription's
+    /// journey behaviour).
     Event(String),
+    /// [`Work::Event`] for an event just committed, handed over whole (nothing to read back,
+    /// and no run can exist for it yet).
+    Received(Box<StoredEvent>),
     /// A queued run (replay, contact entering a group), by the id the run will have.
     Run(String),
     /// A waiting run whose Wait ended or whose Wait for event timed out.
@@ -180,18 +187,27 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
     let on_accepted = {
         let (queue, metrics) = (sender.clone(), metrics.clone());
         Box::new(move |new: &NewEvent, accepted: &AcceptedEvent| {
-            if let AcceptedEvent::Stored { inserted, .. } = accepted
+            if let AcceptedEvent::Stored {
+                inserted,
+                contact_id,
+                received_at,
+            } = accepted
                 && !inserted.duplicate
             {
                 metrics.accepted(&new.event.alias);
-                let _ = queue.send(Work::Event(inserted.id.clone()));
+                let _ = queue.send(Work::Received(Box::new(StoredEvent {
+                    id: inserted.id.clone(),
+                    event: new.event.clone(),
+                    contact_id: Some(contact_id.clone()),
+                    primary_key: new.primary_key.clone(),
+                    received_at: *received_at,
+                })));
             }
         })
     };
     let committer = Committer::start(store.clone(), on_accepted)
         .map_err(|e| StartError::Runtime(format!("cannot start the commit thread: {e}")))?;
     let app: App = Arc::new(AppState {
-        bundle,
         store,
         db: Arc::new(db),
         engine,
@@ -204,6 +220,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
         metrics,
         contact_turns: Default::default(),
         waking: Default::default(),
+        awaited_aliases: crate::journeys::awaited_aliases(&bundle),
+        bundle,
     });
     let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -1101,19 +1119,31 @@ async fn worker(
             _ = stopped.changed() => return,
         };
         let Some(work) = next else { return };
-        match &work {
+        match work {
             Work::Event(event_id) => {
-                if let Err(e) = process(&app, event_id).await {
+                let store = app.store.clone();
+                let id = event_id.clone();
+                let processed = match off_thread(move || store.get_event(&id)).await {
+                    Ok(stored) => process(&app, stored, false).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = processed {
+                    tracing::error!(event_id = %event_id, "event not processed: {e}");
+                }
+            }
+            Work::Received(stored) => {
+                let event_id = stored.id.clone();
+                if let Err(e) = process(&app, *stored, true).await {
                     tracing::error!(event_id = %event_id, "event not processed: {e}");
                 }
             }
             Work::Run(run_id) => {
-                if let Err(e) = process_queued(&app, run_id).await {
+                if let Err(e) = process_queued(&app, &run_id).await {
                     tracing::error!(run_id = %run_id, "queued run not made: {e}");
                 }
             }
             Work::Wake(run_id) => {
-                if let Err(e) = crate::journeys::wake(&app, run_id).await {
+                if let Err(e) = crate::journeys::wake(&app, &run_id).await {
                     tracing::error!(run_id = %run_id, "waiting run not woken: {e}");
                 }
             }
@@ -1135,10 +1165,9 @@ pub(crate) async fn off_thread<T: Send + 'static, E: std::fmt::Display + Send + 
 
 /// Runs every workflow triggered by this event's alias (skipping those already run for it),
 /// storing each trace with the contact's changes; the last one also marks the event processed.
-async fn process(app: &App, event_id: &str) -> Result<(), String> {
-    let store = app.store.clone();
-    let id = event_id.to_string();
-    let stored = off_thread(move || store.get_event(&id)).await?;
+/// A `fresh` event was just committed by this process: no run can exist for it yet.
+async fn process(app: &App, stored: StoredEvent, fresh: bool) -> Result<(), String> {
+    let event_id = stored.id.as_str();
     // Runs of one contact take turns, so that each starts from the contact as the previous
     // one left it and no change is overwritten.
     let turn = match &stored.contact_id {
@@ -1146,8 +1175,10 @@ async fn process(app: &App, event_id: &str) -> Result<(), String> {
         None => None,
     };
     let store = app.store.clone();
-    let (contact_id, id) = (stored.contact_id.clone(), event_id.to_string());
-    let context = off_thread(move || store.run_context(contact_id.as_deref(), Some(&id))).await?;
+    let contact_id = stored.contact_id.clone();
+    let id = (!fresh).then(|| event_id.to_string());
+    let context =
+        off_thread(move || store.run_context(contact_id.as_deref(), id.as_deref())).await?;
     let mut contact = context.contact.unwrap_or_default();
     contact = crate::journeys::deliver_to_waiting_runs(app, &stored, contact).await?;
     if stored.event.source == SUBSCRIPTION_EVENT_SOURCE {

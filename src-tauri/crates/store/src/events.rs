@@ -92,6 +92,8 @@ pub enum AcceptedEvent {
         inserted: InsertedEvent,
         /// The contact it is for.
         contact_id: String,
+        /// When it was stored (for a repeat: when the repeat arrived).
+        received_at: DateTime<Utc>,
     },
     /// No contact has the email and `create_contact` was not set; nothing was written.
     NoContact,
@@ -197,6 +199,7 @@ pub(crate) fn accept(conn: &Connection, new: &NewEvent) -> Result<AcceptedEvent>
         }
         None => return Ok(AcceptedEvent::NoContact),
     };
+    let received_at = now();
     if let Some(id) = existing_event(conn, &event.alias, &new.primary_key)? {
         return Ok(AcceptedEvent::Stored {
             inserted: InsertedEvent {
@@ -204,6 +207,7 @@ pub(crate) fn accept(conn: &Connection, new: &NewEvent) -> Result<AcceptedEvent>
                 duplicate: true,
             },
             contact_id,
+            received_at,
         });
     }
     let id = crate::ordered_id();
@@ -218,7 +222,7 @@ pub(crate) fn accept(conn: &Connection, new: &NewEvent) -> Result<AcceptedEvent>
         contact_id,
         to_json(&event.payload, "event payload")?,
         new.primary_key,
-        format_time(now()),
+        format_time(received_at),
     ])?;
     Ok(AcceptedEvent::Stored {
         inserted: InsertedEvent {
@@ -226,6 +230,7 @@ pub(crate) fn accept(conn: &Connection, new: &NewEvent) -> Result<AcceptedEvent>
             duplicate: false,
         },
         contact_id,
+        received_at,
     })
 }
 

@@ -30,6 +30,7 @@ fn stored(outcome: &AcceptedEvent) -> (String, bool, String) {
         AcceptedEvent::Stored {
             inserted,
             contact_id,
+            ..
         } => (inserted.id.clone(), inserted.duplicate, contact_id.clone()),
         AcceptedEvent::NoContact => panic!("expected a stored event"),
     }
