@@ -13,7 +13,7 @@ use crate::Store;
 use crate::codec::{
     format_time, from_json, parse_opt_time, parse_time, sql_int, tag, to_json, untag,
 };
-use crate::contacts::{add_groups, check, id_by_email, load, normalize, update_row};
+use crate::contacts::{check, id_by_email, load, normalize, update_row};
 use crate::error::{Result, StoreError};
 
 /// What the store keeps about a run besides its trace.
@@ -98,8 +98,8 @@ pub struct RunRecord {
     pub trace: RunTrace,
     /// Event id, start and end times.
     pub meta: RunMeta,
-    /// The run changed its contact: `trace.contact` replaces the stored contact (every field,
-    /// groups included).
+    /// The run changed its contact: `trace.contact`'s fields replace the stored contact's
+    /// (its groups stay as stored).
     pub update_contact: bool,
     /// A received event whose workflows have all run with this one: it is marked processed.
     pub processed_event: Option<String>,
@@ -200,13 +200,11 @@ fn contact_to_save(conn: &Connection, contact: &Contact) -> Result<Contact> {
     Ok(contact)
 }
 
-/// Replaces every field and the groups of a stored contact checked by [`contact_to_save`];
-/// the contact as stored after.
+/// Replaces every field of a stored contact checked by [`contact_to_save`]; its groups stay as
+/// stored (a run cannot change them, and a group joined meanwhile must not be undone). The
+/// contact as stored after.
 fn save_contact(conn: &Connection, contact: &Contact) -> Result<Contact> {
     update_row(conn, contact)?;
-    conn.prepare_cached("DELETE FROM contact_groups WHERE contact_id = ?1")?
-        .execute([&contact.id])?;
-    add_groups(conn, &contact.id, &contact.groups)?;
     load(conn, &contact.id)?.ok_or_else(|| StoreError::id_not_found("contact", &contact.id))
 }
 
