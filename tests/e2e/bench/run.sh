@@ -3,9 +3,10 @@
 #
 #   tests/e2e/bench/run.sh
 #
-# Uses the already-built debug app (${CARGO_TARGET_DIR:-target}/debug/hookboard; it does not
-# build it: run `cargo build` or tests/e2e/run.sh first), starts Xvfb on a free display and,
-# inside tests/with-keyring.sh (a private D-Bus session), runs canvas.mjs, which prints:
+# Uses the already-built debug app ($HOOKBOARD_E2E_APP, else ${CARGO_TARGET_DIR:-target}/debug/
+# hookboard; it does not build it: run `cargo build` or tests/e2e/run.sh first), starts Xvfb on
+# a free display and, inside tests/with-keyring.sh (a private D-Bus session), runs canvas.mjs,
+# which prints:
 #   - the memory of the app and its WebKit processes after 10 s idle on the demo workspace
 #     (fresh data folder, first start), against < 250 MB;
 #   - the time from clicking a 1,000-node, 1,200-edge workflow (make-bundle.mjs, imported
@@ -34,7 +35,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     exit 1
 fi
 
-app="${CARGO_TARGET_DIR:-$repo/target}/debug/hookboard"
+app="${HOOKBOARD_E2E_APP:-${CARGO_TARGET_DIR:-$repo/target}/debug/hookboard}"
 if [ ! -x "$app" ]; then
     echo "bench: $app is missing: build the app first (cargo build, or tests/e2e/run.sh)" >&2
     exit 1
