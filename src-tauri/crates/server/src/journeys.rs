@@ -185,29 +185,51 @@ pub(crate) async fn subscription_event(
         return response;
     }
     let source = SUBSCRIPTION_EVENT_SOURCE;
-    let payload = match parse_json(&body) {
-        Ok(payload) => payload,
+    let (accepted, payload) = match check_message(&app, first, &body) {
+        Ok(checked) => checked,
+        Err(refusal) => return reject(&app, &name, source, refusal, body).await,
+    };
+    let inserted = match commit_event(&app, &name, source, accepted, true).await {
+        Ok(inserted) => inserted,
+        Err(response) => return response,
+    };
+    let default = || json!({"event_id": inserted.id, "duplicate": inserted.duplicate});
+    let answer = match answer_body(&app, first, &payload, &inserted.id).await {
+        Ok(Some(answer)) => answer,
+        Ok(None) => default(),
         Err(message) => {
-            let refusal = Refusal {
-                status: StatusCode::BAD_REQUEST,
-                message,
-                problems: vec![],
-            };
-            return reject(&app, &name, source, refusal, body).await;
+            tracing::warn!(subscription = %name, event_id = %inserted.id, "response body not rendered: {message}");
+            default()
         }
     };
+    (StatusCode::ACCEPTED, axum::Json(answer)).into_response()
+}
+
+/// Reads a subscription message with the listener's expressions: the JSON body, the contact's
+/// email and the primary key. Returns the event to commit and its payload, or why it is refused
+/// (400 malformed JSON; 422 with every problem).
+pub(crate) fn check_message(
+    app: &App,
+    listener: &Listener<'_>,
+    body: &[u8],
+) -> Result<(Accepted, Value), Refusal> {
+    let payload = parse_json(body).map_err(|message| Refusal {
+        status: StatusCode::BAD_REQUEST,
+        message,
+        problems: vec![],
+    })?;
     let ctx = message_context(&payload, json!({}));
     let mut problems = Vec::new();
     let mut read = |param: &str, label: &str| -> String {
         match app
             .engine
             .expressions()
-            .render(first.text(param), &ctx, Escape::Plain)
+            .render(listener.text(param), &ctx, Escape::Plain)
         {
             Ok(text) if text.trim().is_empty() => {
                 problems.push(format!(
                     "{label}: `{}` gives nothing for this message",
-                    first.text(param)
+                    listener.text(param)
                 ));
                 String::new()
             }
@@ -224,32 +246,18 @@ pub(crate) async fn subscription_event(
         problems.push(format!("email: `{email}` is not an email address"));
     }
     if !problems.is_empty() {
-        let refusal = Refusal {
+        return Err(Refusal {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             message: "the subscription message is not valid".to_string(),
             problems,
-        };
-        return reject(&app, &name, source, refusal, body).await;
+        });
     }
     let accepted = Accepted {
         payload: payload.clone(),
         email,
         primary_key,
     };
-    let inserted = match commit_event(&app, &name, source, accepted, true).await {
-        Ok(inserted) => inserted,
-        Err(response) => return response,
-    };
-    let default = || json!({"event_id": inserted.id, "duplicate": inserted.duplicate});
-    let answer = match answer_body(&app, first, &payload, &inserted.id).await {
-        Ok(Some(answer)) => answer,
-        Ok(None) => default(),
-        Err(message) => {
-            tracing::warn!(subscription = %name, event_id = %inserted.id, "response body not rendered: {message}");
-            default()
-        }
-    };
-    (StatusCode::ACCEPTED, axum::Json(answer)).into_response()
+    Ok((accepted, payload))
 }
 
 /// The configured response body (`None`: none is configured), with `${run.id}` the run the message starts (start, replace)

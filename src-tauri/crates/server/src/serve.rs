@@ -499,22 +499,39 @@ async fn replay_rejected(
         Ok(rejected) => rejected,
         Err(response) => return response,
     };
-    let (context, create_contact) = if rejected.source == "public_api" {
-        match create_contact_flag(&query) {
-            Ok(create) => (EventContext::PublicApi, create),
-            Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    let checked = if rejected.source == SUBSCRIPTION_EVENT_SOURCE {
+        match crate::journeys::listeners(&app.bundle, &rejected.alias).first() {
+            Some(listener) => crate::journeys::check_message(&app, listener, &rejected.raw_body)
+                .map(|(accepted, _)| (accepted, true)),
+            None => {
+                return error(
+                    StatusCode::NOT_FOUND,
+                    format!(
+                        "no workflow listens to the subscription `{}` any more",
+                        rejected.alias
+                    ),
+                );
+            }
         }
     } else {
-        (EventContext::Webhook, true)
+        let (context, create_contact) = if rejected.source == "public_api" {
+            match create_contact_flag(&query) {
+                Ok(create) => (EventContext::PublicApi, create),
+                Err(message) => return error(StatusCode::BAD_REQUEST, message),
+            }
+        } else {
+            (EventContext::Webhook, true)
+        };
+        let Some(definition) = definition(&app, &rejected.alias, context) else {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("the bundle has no event `{}` any more", rejected.alias),
+            );
+        };
+        check(&definition, &rejected.raw_body).map(|accepted| (accepted, create_contact))
     };
-    let Some(definition) = definition(&app, &rejected.alias, context) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            format!("the bundle has no event `{}` any more", rejected.alias),
-        );
-    };
-    let accepted = match check(&definition, &rejected.raw_body) {
-        Ok(accepted) => accepted,
+    let (accepted, create_contact) = match checked {
+        Ok(checked) => checked,
         Err(refusal) => {
             return (
                 refusal.status,

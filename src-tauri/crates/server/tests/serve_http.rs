@@ -1685,6 +1685,46 @@ fn subscription_journeys_start_replace_abort_and_deliver() {
         kept.iter()
             .all(|r| r.source == "subscription" && r.alias == "order_created")
     );
+
+    // Once the trigger reads an email such messages have, the rejected one is replayed.
+    drop(server);
+    let mut fixed: Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle).expect("read")).expect("json");
+    for workflow in fixed["workflows"].as_array_mut().expect("workflows") {
+        for node in workflow["nodes"].as_array_mut().expect("nodes") {
+            if node["id"] == "created" {
+                node["params"]["email"] = json!("${event.email | default('orders@example.com')}");
+            }
+        }
+    }
+    std::fs::write(&bundle, fixed.to_string()).expect("write");
+    let server = Server::start(&bundle, &dir.path().join("hookboard.db"));
+    let auth = format!("ApiKey {key}");
+    let missing_email = kept
+        .iter()
+        .find(|r| r.reason.contains("email"))
+        .expect("the message without email");
+    let (status, body) = server.request(
+        "POST",
+        &format!("/api/v1/rejected/{}/replay", missing_email.id),
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(status, 202, "{body}");
+    let malformed = kept
+        .iter()
+        .find(|r| r.id != missing_email.id)
+        .expect("malformed");
+    let (status, _) = server.request(
+        "POST",
+        &format!("/api/v1/rejected/{}/replay", malformed.id),
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(status, 400, "still malformed");
+    let runs = server.runs(&key, 5);
+    assert_eq!(runs.len(), 5, "the replayed message started its run");
+    assert_eq!(rejected(&dir.path().join("hookboard.db")).len(), 1);
 }
 
 #[test]
