@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hookboard_engine::catalogue::{kinds, node_type};
-use hookboard_engine::expr::{Escape, Scope, TemplateContext};
+use hookboard_engine::expr::{Escape, Expressions, Scope, TemplateContext};
 use hookboard_engine::model::{Bundle, Contact, Event, Workflow};
 use hookboard_engine::runner::{RunOptions, SUBSCRIPTION_EVENT_SOURCE, WaitMode};
 use hookboard_engine::trace::{RunStatus, RunTrace, Step, StepError, StepStatus};
@@ -51,13 +51,12 @@ impl Listener<'_> {
     }
 }
 
-/// The workflows whose Subscription trigger listens to `name`, in bundle order.
-pub fn listeners<'a>(bundle: &'a Bundle, name: &str) -> Vec<Listener<'a>> {
+/// The workflows whose Subscription trigger listens to `name`, in order.
+pub fn listeners<'a>(workflows: &'a [Workflow], name: &str) -> Vec<Listener<'a>> {
     let Some(spec) = node_type(kinds::TRIGGER_SUBSCRIPTION) else {
         return Vec::new();
     };
-    bundle
-        .workflows
+    workflows
         .iter()
         .filter_map(|workflow| {
             let trigger = workflow.nodes.iter().find(|n| {
@@ -173,7 +172,7 @@ pub(crate) async fn subscription_event(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let listeners = listeners(&app.bundle, &name);
+    let listeners = listeners(&app.bundle.workflows, &name);
     let Some(first) = listeners.first() else {
         return error(
             StatusCode::NOT_FOUND,
@@ -185,7 +184,7 @@ pub(crate) async fn subscription_event(
         return response;
     }
     let source = SUBSCRIPTION_EVENT_SOURCE;
-    let (accepted, payload) = match check_message(&app, first, &body) {
+    let (accepted, payload) = match check_message(app.engine.expressions(), first, &body) {
         Ok(checked) => checked,
         Err(refusal) => return reject(&app, &name, source, refusal, body).await,
     };
@@ -208,8 +207,8 @@ pub(crate) async fn subscription_event(
 /// Reads a subscription message with the listener's expressions: the JSON body, the contact's
 /// email and the primary key. Returns the event to commit and its payload, or why it is refused
 /// (400 malformed JSON; 422 with every problem).
-pub(crate) fn check_message(
-    app: &App,
+pub fn check_message(
+    expressions: &Expressions,
     listener: &Listener<'_>,
     body: &[u8],
 ) -> Result<(Accepted, Value), Refusal> {
@@ -221,11 +220,7 @@ pub(crate) fn check_message(
     let ctx = message_context(&payload, json!({}));
     let mut problems = Vec::new();
     let mut read = |param: &str, label: &str| -> String {
-        match app
-            .engine
-            .expressions()
-            .render(listener.text(param), &ctx, Escape::Plain)
-        {
+        match expressions.render(listener.text(param), &ctx, Escape::Plain) {
             Ok(text) if text.trim().is_empty() => {
                 problems.push(format!(
                     "{label}: `{}` gives nothing for this message",
@@ -300,7 +295,7 @@ pub(crate) async fn apply_subscription(
     done: &[String],
 ) -> Result<(), String> {
     let name = &stored.event.alias;
-    for listener in listeners(&app.bundle, name) {
+    for listener in listeners(&app.bundle.workflows, name) {
         let workflow = &listener.workflow.name;
         if done.contains(workflow) {
             continue;

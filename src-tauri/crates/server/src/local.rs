@@ -9,7 +9,9 @@
 //!   while designing), not from a bundle;
 //! - it listens on 127.0.0.1 only and asks for no API key (only this computer can reach it);
 //! - it verifies no webhook signature (the desktop keeps no signing secrets);
-//! - it runs no workflow: events are stored to be picked for tests.
+//! - it runs no workflow: events are stored to be picked for tests (a subscription message is
+//!   read with its Subscription trigger's expressions and stored, but no journey behaviour
+//!   applies).
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -22,7 +24,9 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use hookboard_engine::expr::Expressions;
 use hookboard_engine::model::{Event, EventContext, EventDefinition};
+use hookboard_engine::runner::SUBSCRIPTION_EVENT_SOURCE;
 use hookboard_store::{AcceptedEvent, NewEvent, NewRejectedEvent, Store};
 use serde_json::json;
 use tokio::sync::oneshot;
@@ -43,7 +47,7 @@ pub enum Received {
         event_id: String,
         /// Alias it was posted to.
         alias: String,
-        /// `webhook` or `public_api`.
+        /// `webhook`, `public_api` or `subscription`.
         source: String,
         /// An event with the same alias and primary key was already stored.
         duplicate: bool,
@@ -54,7 +58,7 @@ pub enum Received {
         rejected_id: String,
         /// Alias it was posted to.
         alias: String,
-        /// `webhook` or `public_api`.
+        /// `webhook`, `public_api` or `subscription`.
         source: String,
         /// The status code answered: 400 (malformed JSON) or 422 (not valid).
         status: u16,
@@ -101,6 +105,7 @@ pub struct LocalReceiver {
 struct Local {
     store: Arc<Store>,
     on_received: OnReceived,
+    expressions: Expressions,
 }
 
 type Shared = Arc<Local>;
@@ -124,7 +129,11 @@ impl LocalReceiver {
             .local_addr()
             .map_err(|source| LocalError::Listen { port, source })?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = router(Arc::new(Local { store, on_received }));
+        let app = router(Arc::new(Local {
+            store,
+            on_received,
+            expressions: Expressions::new(),
+        }));
         let task = tokio::spawn(async move {
             // A dropped handle stops the receiver too (the channel then closes).
             let shutdown = async {
@@ -173,6 +182,7 @@ impl Drop for LocalReceiver {
 fn router(local: Shared) -> Router {
     Router::new()
         .route("/hooks/{alias}", post(webhook_event))
+        .route("/subscriptions/{name}", post(subscription_event))
         .route(
             "/api/v1/custom-events/alias/{alias}",
             post(public_api_event),
@@ -268,6 +278,41 @@ async fn definition_of(
             format!("no {label} event `{alias}`; define it in Events > Definitions"),
         )),
         Err(e) => Err(internal(e)),
+    }
+}
+
+/// `POST /subscriptions/{name}`: the message is read with the Subscription trigger of a saved
+/// workflow (email, primary key), then stored with source `subscription` or kept as rejected.
+async fn subscription_event(
+    State(local): State<Shared>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let store = local.store.clone();
+    let workflows = tokio::task::spawn_blocking(move || {
+        store
+            .list_workflows()?
+            .into_iter()
+            .map(|summary| store.get_workflow(&summary.name))
+            .collect::<hookboard_store::Result<Vec<_>>>()
+    })
+    .await;
+    let workflows = match workflows {
+        Ok(Ok(workflows)) => workflows,
+        Ok(Err(e)) => return internal(e),
+        Err(e) => return internal(e),
+    };
+    let listeners = crate::journeys::listeners(&workflows, &name);
+    let Some(listener) = listeners.first() else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no workflow has a Subscription trigger named `{name}`"),
+        );
+    };
+    let source = SUBSCRIPTION_EVENT_SOURCE;
+    match crate::journeys::check_message(&local.expressions, listener, &body) {
+        Ok((accepted, _)) => store_event(local.clone(), name, source, accepted, true).await,
+        Err(refusal) => reject(local.clone(), name, source, refusal, body).await,
     }
 }
 

@@ -132,7 +132,7 @@ pub async fn publish(request: &PublishRequest) -> Result<Vec<Publication>, Input
         {
             continue;
         }
-        let listeners = crate::journeys::listeners(&bundle, name);
+        let listeners = crate::journeys::listeners(&bundle.workflows, name);
         let with_webhook = listeners
             .into_iter()
             .find(|l| !l.text(param).trim().is_empty());

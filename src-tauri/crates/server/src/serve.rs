@@ -500,9 +500,13 @@ async fn replay_rejected(
         Err(response) => return response,
     };
     let checked = if rejected.source == SUBSCRIPTION_EVENT_SOURCE {
-        match crate::journeys::listeners(&app.bundle, &rejected.alias).first() {
-            Some(listener) => crate::journeys::check_message(&app, listener, &rejected.raw_body)
-                .map(|(accepted, _)| (accepted, true)),
+        match crate::journeys::listeners(&app.bundle.workflows, &rejected.alias).first() {
+            Some(listener) => crate::journeys::check_message(
+                app.engine.expressions(),
+                listener,
+                &rejected.raw_body,
+            )
+            .map(|(accepted, _)| (accepted, true)),
             None => {
                 return error(
                     StatusCode::NOT_FOUND,

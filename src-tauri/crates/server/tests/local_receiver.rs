@@ -381,3 +381,48 @@ async fn stopping_frees_the_port_and_a_port_in_use_is_refused() {
     assert_eq!(again.addr(), addr);
     again.stop().await;
 }
+
+#[tokio::test]
+async fn subscription_messages_are_read_with_their_trigger_and_stored() {
+    let local = Local::start().await;
+    let workflow: hookboard_engine::model::Workflow = serde_json::from_value(json!({
+        "name": "orders",
+        "description": "",
+        "nodes": [{"id": "start", "kind": "trigger_subscription", "position": {"x": 0.0, "y": 0.0},
+                   "params": {"subscription": "order_paid", "email": "${event.buyer.email}",
+                              "primary_key": "${event.payment_id}"}}],
+        "edges": []
+    }))
+    .expect("workflow");
+    local.store.save_workflow(&workflow).expect("save");
+
+    let message = json!({"buyer": {"email": "bo@example.com"}, "payment_id": "p-1"});
+    let (status, body) = local.post("/subscriptions/order_paid", &message).await;
+    assert_eq!(status, 202, "{body}");
+    let stored = local
+        .store
+        .get_event(body["event_id"].as_str().expect("event id"))
+        .expect("stored");
+    assert_eq!(
+        (stored.event.source.as_str(), stored.primary_key.as_str()),
+        ("subscription", "p-1")
+    );
+    assert_eq!(stored.event.payload, message);
+
+    let (status, body) = local
+        .post("/subscriptions/order_paid", &json!({"payment_id": "p-2"}))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["problems"][0].as_str().unwrap_or("").contains("email"),
+        "{body}"
+    );
+    let (status, body) = local.post("/subscriptions/nobody", &message).await;
+    assert_eq!(status, 404, "{body}");
+    let rejected = local
+        .store
+        .list_rejected_events(None, 10)
+        .expect("rejected");
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].source, "subscription");
+}
