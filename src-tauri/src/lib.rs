@@ -14,6 +14,7 @@
 pub mod commands;
 pub mod error;
 pub mod secrets;
+pub mod webview;
 pub mod workspace;
 
 use std::path::PathBuf;
@@ -64,6 +65,9 @@ pub fn run() -> tauri::Result<()> {
                 tests: commands::testing::TestsInFlight::default(),
                 receiver: commands::receiver::LocalReceiverState::new(dir.join(workspace::DB_FILE)),
             });
+            if let Some(window) = app.get_webview_window("main") {
+                webview::tune(&window)?;
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
