@@ -17,9 +17,14 @@
 // The same render and pan measures run first on a 6-node workflow of the same bundle: the
 // baseline, what this machine (Xvfb, software rendering, other load) costs by itself.
 // HOOKBOARD_BENCH_COLUMNS=N measures a smaller graph of the same shape (1 + 27 * N nodes).
+// The app runs as on a machine without a GPU (HOOKBOARD_GPU=0: WebKit paints on the CPU, see
+// src-tauri/src/webview.rs), which WebDriver alone would not give it; HOOKBOARD_GPU=1 measures
+// WebKit's default (compositing on Mesa's software OpenGL under Xvfb). Without compositing
+// WebKitGTK answers no WebDriver screenshot, so the screenshot is then taken of the X display
+// with ImageMagick's `import`.
 // Each measure runs in the page and leaves its result there; WebDriver polls for it, so no
 // request stays open while the page is busy (a busy page answers nothing).
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -36,6 +41,7 @@ const IDLE_MS = 10_000;
 const COLUMNS = Number(process.env.HOOKBOARD_BENCH_COLUMNS ?? DEFAULT_COLUMNS);
 const PAN_MS = 3_000;
 const GOALS = { renderMs: 1000, fps: 50, memoryMb: 250 };
+const GPU = process.env.HOOKBOARD_GPU ?? "0";
 
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 const tid = (id) => `[data-testid="${id}"]`;
@@ -341,7 +347,7 @@ async function main() {
   const bundle = benchBundle("bench", COLUMNS);
   results.size = { nodes: bundle.workflows[1].nodes.length, edges: bundle.workflows[1].edges.length };
   writeFileSync(bundlePath, JSON.stringify(bundle));
-  const driver = await startDriver({ HOOKBOARD_DATA_DIR: dataDir, HOOKBOARD_DIALOG_PATH: bundlePath });
+  const driver = await startDriver({ HOOKBOARD_DATA_DIR: dataDir, HOOKBOARD_DIALOG_PATH: bundlePath, HOOKBOARD_GPU: GPU });
   let browser = null;
   try {
     browser = await remote({
@@ -391,8 +397,17 @@ async function main() {
     await sleep(1000);
     const screenshotPath = process.env.HOOKBOARD_BENCH_SCREENSHOT ?? join(repo, `tests/e2e/artifacts/bench-${results.size.nodes}.png`);
     mkdirSync(dirname(screenshotPath), { recursive: true });
-    await browser.saveScreenshot(screenshotPath);
-    results.notes.push(`screenshot of the workflow: ${screenshotPath}`);
+    if (GPU === "0") {
+      try {
+        execFileSync("import", ["-window", "root", screenshotPath], { stdio: "ignore" });
+        results.notes.push(`screenshot of the display: ${screenshotPath}`);
+      } catch (err) {
+        results.notes.push(`no screenshot: ImageMagick's import failed (${err.message})`);
+      }
+    } else {
+      await browser.saveScreenshot(screenshotPath);
+      results.notes.push(`screenshot of the workflow: ${screenshotPath}`);
+    }
     const problems = await browser.execute(
       (a, b) => ({ empty: !!document.querySelector(a), text: document.querySelector(b)?.textContent ?? null }),
       tid("problems-empty"),
@@ -442,6 +457,7 @@ function report() {
   console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
   for (const row of rows) console.log(line(row));
   console.log("");
+  console.log(`app run with HOOKBOARD_GPU=${GPU} (${GPU === "0" ? "WebKit painting on the CPU" : "WebKit's default compositing"})`);
   if (r) {
     console.log(
       `render: first node shown after ${fmt(r.firstMs, "ms")}, all ${r.nodesShown} in view shown after ${fmt(r.settledMs, "ms")} ` +

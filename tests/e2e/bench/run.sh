@@ -13,8 +13,10 @@
 #     with the Import button) to its nodes on the canvas, against < 1 s;
 #   - the frames per second while panning that workflow for 3 s, against >= 50 fps;
 # and saves a screenshot of the big workflow to tests/e2e/artifacts/bench-1000.png (or
-# $HOOKBOARD_BENCH_SCREENSHOT). Exits 0 whatever the figures are; non-zero only when it could
-# not measure (a missing tool or binary, the app not starting).
+# $HOOKBOARD_BENCH_SCREENSHOT). The app paints on the CPU, as without a GPU (HOOKBOARD_GPU=0;
+# HOOKBOARD_GPU=1 measures WebKit's default compositing instead; see canvas.mjs). Exits 0
+# whatever the figures are; non-zero only when it could not measure (a missing tool or binary,
+# the app not starting).
 #
 # Needs what tests/e2e/run.sh needs, except cargo: node + npm, Xvfb, tauri-driver,
 # WebKitWebDriver, dbus-run-session, dbus-send, gnome-keyring-daemon.
