@@ -247,15 +247,20 @@ impl Expressions {
                     if value.is_undefined() {
                         return Err(minijinja::Error::from(ErrorKind::UndefinedError));
                     }
+                    // Strings, the most common values, without going through serde.
+                    if let Some(text) = value.as_str() {
+                        out.write_char('"')?;
+                        write_json_escaped(out, text)?;
+                        out.write_char('"')?;
+                        return Ok(());
+                    }
                     serde_json::to_writer(FmtWriter(out), value).map_err(|e| {
                         minijinja::Error::new(ErrorKind::BadSerialization, format!("not JSON: {e}"))
                     })?;
                 }
-                AutoEscape::Custom("url") if !value.is_safe() => {
-                    write!(out, "{}", utf8_percent_encode(&display(value), URL_VALUE))?;
-                }
-                AutoEscape::Custom("xml") => write_xml_escaped(out, &display(value))?,
-                _ => out.write_str(&display(value))?,
+                AutoEscape::Custom("url") => write_value(out, Escape::Url, value)?,
+                AutoEscape::Custom("xml") => write_value(out, Escape::Xml, value)?,
+                _ => write_value(out, Escape::Plain, value)?,
             }
             Ok(())
         });
@@ -273,9 +278,11 @@ impl Expressions {
             )
         });
         env.add_filter("date", date_filter);
-        env.add_filter("json_inner", |text: String| {
-            let quoted = Value::String(text).to_string();
-            quoted[1..quoted.len() - 1].to_string()
+        env.add_filter("json_inner", |text: &str| {
+            let mut out = String::with_capacity(text.len() + 8);
+            // Writing into a String cannot fail.
+            let _ = write_json_escaped(&mut out, text);
+            out
         });
         env.add_filter(
             "typed_json",
@@ -304,10 +311,13 @@ impl Expressions {
         if !template.contains("${") {
             return Ok(template.to_string());
         }
-        let rendered = self
-            .cached(escape.prefix(), template)?
-            .render(ctx)
-            .map_err(|e| to_expr_error(&e, template))?;
+        let rendered = match render_paths(template, ctx, escape) {
+            Some(rendered) => rendered,
+            None => self
+                .cached(escape.prefix(), template)?
+                .render(ctx)
+                .map_err(|e| to_expr_error(&e, template))?,
+        };
         if escape == Escape::Header && (rendered.contains('\r') || rendered.contains('\n')) {
             return Err(ExprError::new(
                 "a header value may not contain a line break (CR or LF)",
@@ -497,6 +507,86 @@ fn unwrap_placeholders(condition: &str) -> String {
     out
 }
 
+/// Writes a value as a template inserts it where `escape` says (JSON bodies aside):
+/// percent-encoded in URLs unless it is trusted (an environment variable), XML-escaped in
+/// XML bodies, as is elsewhere.
+fn write_value(
+    out: &mut impl std::fmt::Write,
+    escape: Escape,
+    value: &JinjaValue,
+) -> std::fmt::Result {
+    match escape {
+        Escape::Url if !value.is_safe() => {
+            write!(out, "{}", utf8_percent_encode(&display(value), URL_VALUE))
+        }
+        Escape::Xml => write_xml_escaped(out, &display(value)),
+        _ => out.write_str(&display(value)),
+    }
+}
+
+/// Whether `name` is an identifier of the expression language.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Whether `name` can be looked up as a variable: an identifier that is not a literal or an
+/// operator of the expression language.
+fn is_variable_name(name: &str) -> bool {
+    is_identifier(name)
+        && !matches!(
+            name,
+            "true"
+                | "false"
+                | "none"
+                | "True"
+                | "False"
+                | "None"
+                | "and"
+                | "or"
+                | "not"
+                | "in"
+                | "is"
+                | "if"
+                | "else"
+        )
+}
+
+/// Renders a template whose every `${…}` is a plain variable path (`${contact.email}`,
+/// `${env.base}/orders`) by looking the values up directly, without the template machine.
+/// `None` when the template has anything else (filters, operators, blocks, comments) or a
+/// lookup finds nothing: the caller then renders it the usual way, which reports errors.
+fn render_paths(template: &str, ctx: &JinjaValue, escape: Escape) -> Option<String> {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let end = after.find('}')?;
+        let path = after[..end].trim();
+        let mut names = path.split('.');
+        let mut value = ctx
+            .get_attr(names.next().filter(|n| is_variable_name(n))?)
+            .ok()?;
+        for name in names {
+            if !is_identifier(name) || value.is_undefined() {
+                return None;
+            }
+            value = value.get_attr(name).ok()?;
+        }
+        if value.is_undefined() {
+            return None;
+        }
+        write_value(&mut out, escape, &value).ok()?;
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 /// The text of a value as it is inserted: strings as they are, structures as JSON.
 fn display(value: &JinjaValue) -> std::borrow::Cow<'_, str> {
     if let Some(text) = value.as_str() {
@@ -532,6 +622,29 @@ impl std::io::Write for FmtWriter<'_, '_> {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Writes `text` as the inside of a JSON string literal, escaped as serde_json escapes it:
+/// `"` and `\\` with a backslash, the usual short forms for control characters and
+/// `\u00XX` for the others.
+fn write_json_escaped(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
+    let mut rest = text;
+    while let Some(at) = rest.find(|c: char| c == '"' || c == '\\' || c < ' ') {
+        out.write_str(&rest[..at])?;
+        let byte = rest.as_bytes()[at];
+        match byte {
+            b'"' => out.write_str("\\\"")?,
+            b'\\' => out.write_str("\\\\")?,
+            b'\n' => out.write_str("\\n")?,
+            b'\r' => out.write_str("\\r")?,
+            b'\t' => out.write_str("\\t")?,
+            0x08 => out.write_str("\\b")?,
+            0x0c => out.write_str("\\f")?,
+            other => write!(out, "\\u{other:04x}")?,
+        }
+        rest = &rest[at + 1..];
+    }
+    out.write_str(rest)
 }
 
 /// Writes `text` XML-escaped (see [`xml_escape`]) without building a new string.
@@ -662,5 +775,72 @@ fn to_expr_error(err: &minijinja::Error, source: &str) -> ExprError {
             (Some(detail), None) => detail.to_string(),
             _ => err.to_string(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The direct look-up renders exactly what the template machine renders, and leaves
+    /// anything else to it.
+    #[test]
+    fn plain_paths_render_as_the_template_machine_does() {
+        let ex = Expressions::new();
+        let scope = Scope {
+            event: json!({
+                "name": "Zoë & <co>", "n": 3, "f": 99.5, "ok": true, "none": null,
+                "list": [1, "a"], "map": {"k": "v w"}, "q": "a/b?c=d e"
+            }),
+            contact: Contact {
+                email: Some("ada@example.com".into()),
+                ..Contact::default()
+            },
+            env: BTreeMap::from([("base".to_string(), "http://h:1/p?x=1".to_string())]),
+            ..Scope::default()
+        };
+        let ctx = scope.to_context();
+        let templates = [
+            "${event.name}",
+            "${ event.n }-${event.f}/${event.ok}",
+            "[${event.none}] ${event.list} ${event.map}",
+            "${env.base}/orders?q=${event.q}",
+            "${contact.email} ${contact.first_name}",
+            "a}b ${event.map.k} %} ${event.name}\n",
+        ];
+        for template in templates {
+            for escape in [Escape::Plain, Escape::Url, Escape::Xml, Escape::Header] {
+                let fast = render_paths(template, &ctx, escape);
+                let slow = ex
+                    .cached(escape.prefix(), template)
+                    .and_then(|t| t.render(&ctx).map_err(|e| to_expr_error(&e, template)));
+                assert_eq!(fast, slow.ok(), "{template} ({escape:?})");
+            }
+        }
+        for text in [
+            "plain",
+            "q\"b\\s/é\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}<>&'",
+            "",
+        ] {
+            let mut escaped = String::new();
+            write_json_escaped(&mut escaped, text).expect("writes");
+            assert_eq!(format!("\"{escaped}\""), Value::from(text).to_string());
+        }
+        for other in [
+            "${event.missing}",
+            "${event.name.x}",
+            "${nothing}",
+            "${none}",
+            "${event.name | upper}",
+            "${ event['name'] }",
+            "${% if true %}x${% endif %}",
+            "${# note #}",
+            "${-event.name}",
+            "${range}",
+            "${event.list.0}",
+        ] {
+            assert_eq!(render_paths(other, &ctx, Escape::Plain), None, "{other}");
+        }
     }
 }
