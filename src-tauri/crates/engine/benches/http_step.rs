@@ -254,6 +254,19 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    let send_only = || async {
+        let response = client
+            .send(&request, std::time::Duration::from_secs(5), &once)
+            .await
+            .expect("sends");
+        assert_eq!(response.status, 200);
+    };
+    let (bare_us, send_us) = median_pair(&runtime, 300, bare_call, send_only);
+    println!(
+        "interleaved, medians: bare reqwest {bare_us:.1} µs, engine HttpClient::send {send_us:.1} µs, \
+         send/bare {:.3}",
+        send_us / bare_us
+    );
     let (bare_us, step_us) = median_pair(&runtime, 300, bare_call, step);
     println!(
         "interleaved, medians: bare reqwest {bare_us:.1} µs, engine step {step_us:.1} µs, \
