@@ -380,9 +380,17 @@ impl Expressions {
 
     /// The compiled template for `source`, escaped as `prefix` says; compiled once, then cached.
     fn cached(&self, prefix: &str, source: &str) -> Result<minijinja::Template<'_, '_>, ExprError> {
-        self.env
-            .get_template(&format!("{prefix}{source}"))
-            .map_err(|e| to_expr_error(&e, source))
+        thread_local! {
+            /// The name being looked up, reused: body templates make names of a kilobyte or more.
+            static NAME: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        NAME.with_borrow_mut(|name| {
+            name.clear();
+            name.push_str(prefix);
+            name.push_str(source);
+            self.env.get_template(name)
+        })
+        .map_err(|e| to_expr_error(&e, source))
     }
 
     /// Checks that a condition compiles, without evaluating it (used by validation).

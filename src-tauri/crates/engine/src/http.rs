@@ -514,12 +514,35 @@ impl HttpClient {
         timeout: Duration,
         retry: &RetryPolicy,
     ) -> Result<HttpResponse, HttpError> {
+        // Copied once; every attempt and redirect shares it.
+        let body = req.body.clone().map(bytes::Bytes::from);
+        self.send_body(req, body, timeout, retry).await
+    }
+
+    /// [`HttpClient::send`] for a request that is not needed afterwards: its body is sent
+    /// without being copied.
+    pub(crate) async fn send_owned(
+        &self,
+        mut req: OutboundRequest,
+        timeout: Duration,
+        retry: &RetryPolicy,
+    ) -> Result<HttpResponse, HttpError> {
+        let body = req.body.take().map(bytes::Bytes::from);
+        self.send_body(&req, body, timeout, retry).await
+    }
+
+    /// Sends `req` with `body` in place of its own body (which is not read).
+    async fn send_body(
+        &self,
+        req: &OutboundRequest,
+        body: Option<bytes::Bytes>,
+        timeout: Duration,
+        retry: &RetryPolicy,
+    ) -> Result<HttpResponse, HttpError> {
         let started = Instant::now();
         check_destination(&req.url, &self.policy)?;
         let headers = build_headers(req)?;
         let method = to_reqwest_method(req.method);
-        // Copied once; every attempt and redirect shares it.
-        let body = req.body.clone().map(bytes::Bytes::from);
         let max_attempts = retry.max_attempts.max(1);
         let method_retryable = req.method.is_idempotent() || retry.retry_non_idempotent;
 

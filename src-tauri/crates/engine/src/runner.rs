@@ -592,7 +592,7 @@ impl Engine {
         crate::http::ensure_idempotency_key(&mut request);
         outcome.step.request = Some(TracedRequest::masked(&request, &masks));
         let timeout = Duration::from_millis(webhook.timeout_ms);
-        let response = match self.http.send(&request, timeout, &webhook.retry).await {
+        let response = match self.http.send_owned(request, timeout, &webhook.retry).await {
             Ok(r) => r,
             Err(HttpError { kind, message, .. }) => {
                 return fail(
