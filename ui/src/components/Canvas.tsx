@@ -7,15 +7,17 @@ import {
   Controls,
   type FinalConnectionState,
   MiniMap,
+  type NodeChange,
   ReactFlow,
   useReactFlow,
 } from "@xyflow/react";
-import { type DragEvent, useCallback } from "react";
+import { type DragEvent, useCallback, useMemo, useState } from "react";
 import { api, ApiError } from "../api";
 import { type Candidate, connectionProblem, INPUT_HANDLE, newErrorFrom, type StepNode } from "../graph";
 import { useEditor } from "../store";
 import { useColorScheme } from "../useColorScheme";
 import { fitAll } from "../fit";
+import { type Layouts, learnLayouts, withLayouts } from "./canvas/nodeLayout";
 import { Icon } from "./Icon";
 import { DRAG_TYPE } from "./Palette";
 import { StepNodeView } from "./StepNodeView";
@@ -31,10 +33,25 @@ export function Canvas() {
   const designerShown = useEditor((s) => s.view === "designer");
   const hasWorkflows = useEditor((s) => (s.workflows?.length ?? 0) > 0);
   const loading = useEditor((s) => s.workflows === null);
-  const onNodesChange = useEditor((s) => s.onNodesChange);
+  const catalogue = useEditor((s) => s.catalogue);
   const onEdgesChange = useEditor((s) => s.onEdgesChange);
   const scheme = useColorScheme();
-  const rf = useReactFlow();
+  const rf = useReactFlow<StepNode>();
+  // The size and handles of each node shape React Flow has measured: every node of a known
+  // shape is given them, so React Flow need not draw it to measure it (canvas/nodeLayout.ts).
+  const [layouts, setLayouts] = useState<Layouts>(() => new Map());
+  const flowNodes = useMemo(() => withLayouts(nodes, catalogue, layouts), [nodes, catalogue, layouts]);
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<StepNode>[]) => {
+      useEditor.getState().onNodesChange(changes);
+      const measured = new Set(changes.flatMap((c) => (c.type === "dimensions" ? [c.id] : [])));
+      if (measured.size === 0) return;
+      const { nodes, catalogue } = useEditor.getState();
+      setLayouts((known) => learnLayouts(measured, nodes, catalogue, rf.getInternalNode, known));
+    },
+    [rf],
+  );
 
   const problem = useCallback((c: Candidate) => {
     const s = useEditor.getState();
@@ -121,7 +138,7 @@ export function Canvas() {
     <main className="canvas" aria-label={`Canvas of ${meta.name}`} onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
       <ReactFlow<StepNode>
         key={loadId}
-        nodes={nodes}
+        nodes={flowNodes}
         edges={edges}
         nodeTypes={nodeTypes}
         onNodesChange={onNodesChange}

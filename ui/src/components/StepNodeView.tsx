@@ -3,15 +3,7 @@ import { memo, useEffect, useMemo, useRef } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { INPUT_HANDLE, portsOf, type StepNode } from "../graph";
 import { stepOf, useEditor } from "../store";
-
-/** One short line describing the node's settings: its first string parameter. */
-function summary(params: Record<string, unknown>, order: string[]): string {
-  for (const name of order) {
-    const v = params[name];
-    if (typeof v === "string" && v.trim()) return v;
-  }
-  return "";
-}
+import { summary } from "./canvas/nodeLayout";
 
 /** A canvas node: built from the node type's declaration (input, one handle per port). */
 export const StepNodeView = memo(function StepNodeView({ id, data, selected }: NodeProps<StepNode>) {
