@@ -381,11 +381,11 @@ async fn start_run(
                     },
                     update_contact: false,
                     processed_event: None,
-                    continues: false,
+                    resumes: None,
                     wake_at: None,
                     journey: None,
                 };
-                return store_run(app, record, &stored.id).await;
+                return Ok(store_run(app, record, &stored.id).await?.contact);
             }
         }
     }
@@ -474,11 +474,13 @@ async fn abort_run(
         },
         update_contact: false,
         processed_event: None,
-        continues: true,
+        resumes: Some(wait.since),
         wake_at: None,
         journey: None,
     };
-    store_run(app, record, "").await?;
+    if store_run(app, record, "").await?.superseded {
+        tracing::info!(run_id = %wait.run_id, "the run went on before it could be aborted");
+    }
     Ok(contact)
 }
 
@@ -528,6 +530,7 @@ async fn continue_run(
         .await;
     tracing::info!(run_id = %trace.run_id, workflow = %trace.workflow, port, status = ?trace.status, "waiting run went on");
     let now = chrono::Utc::now();
+    let run_id = trace.run_id.clone();
     let record = RunRecord {
         update_contact: trace.contact != contact && !trace.contact.id.is_empty(),
         wake_at: wake_at(&trace),
@@ -538,10 +541,17 @@ async fn continue_run(
         },
         trace,
         processed_event: None,
-        continues: true,
+        resumes: Some(wait.since),
         journey: None,
     };
-    store_run(app, record, "").await
+    let recorded = store_run(app, record, "").await?;
+    if recorded.superseded {
+        // Another event or the timeout made the run go on first: its outbound calls here were
+        // made for nothing (delivery is at least once), and its contact is left as it was.
+        tracing::info!(run_id = %run_id, port, "the run had already gone on; this continuation is dropped");
+        return Ok(contact);
+    }
+    Ok(recorded.contact)
 }
 
 /// Delivers a stored event to the runs of its contact that wait for its alias (and began

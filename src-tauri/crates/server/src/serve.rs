@@ -1353,10 +1353,10 @@ pub(crate) async fn run_and_store(
         trace,
         meta,
         processed_event: processed,
-        continues: false,
+        resumes: None,
         journey: start.journey,
     };
-    store_run(app, record, event_id).await
+    Ok(store_run(app, record, event_id).await?.contact)
 }
 
 /// When a run that stopped waiting is to be woken: its Wait's end, or its Wait for event's
@@ -1381,20 +1381,21 @@ fn status_label(status: RunStatus) -> &'static str {
     }
 }
 
-/// Commits a run record through the commit thread, counts it, and returns the contact as
-/// stored after it.
+/// Commits a run record through the commit thread and counts it; returns what was stored.
 pub(crate) async fn store_run(
     app: &App,
     record: RunRecord,
     event_id: &str,
-) -> Result<Contact, String> {
+) -> Result<hookboard_store::RecordedRun, String> {
     let status = status_label(record.trace.status);
     let durations: Vec<u64> = record.trace.steps.iter().map(|s| s.duration_ms).collect();
     let run_id = record.trace.run_id.clone();
     let recorded = app.committer.record(record).await?;
-    if let Some(e) = recorded.contact_error {
+    if let Some(e) = &recorded.contact_error {
         tracing::warn!(event_id, run_id = %run_id, "the run's changes to its contact were not saved: {e}");
     }
-    app.metrics.run(status, durations);
-    Ok(recorded.contact)
+    if !recorded.superseded {
+        app.metrics.run(status, durations);
+    }
+    Ok(recorded)
 }

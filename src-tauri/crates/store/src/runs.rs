@@ -103,9 +103,13 @@ pub struct RunRecord {
     pub update_contact: bool,
     /// A received event whose workflows have all run with this one: it is marked processed.
     pub processed_event: Option<String>,
-    /// The run is stored already and waited: its status, contact and end time are updated,
-    /// the trace's steps are added after its stored ones, and its wait is removed.
-    pub continues: bool,
+    /// The run is stored already and has waited since this time ([`Wait::since`]): its
+    /// status, contact and end time are updated, the trace's steps are added after its stored
+    /// ones, and that wait is removed. When the run no longer has that wait (it went on
+    /// meanwhile), nothing is written: see [`RecordedRun::superseded`].
+    ///
+    /// [`Wait::since`]: crate::Wait::since
+    pub resumes: Option<DateTime<Utc>>,
     /// For a run that stops waiting (`trace.suspension`), when its Wait ends or its Wait for
     /// event times out: the wait is kept ([`Store::get_wait`]). `None`: no wait is kept (a
     /// desktop test run).
@@ -122,6 +126,9 @@ pub struct RecordedRun {
     /// Why the contact's changes were not saved (an invalid or taken email, a contact deleted
     /// meanwhile); the run and the processed mark are stored all the same.
     pub contact_error: Option<StoreError>,
+    /// [`RunRecord::resumes`] named a wait the run no longer has (another event or its
+    /// timeout made it go on first): nothing was written.
+    pub superseded: bool,
 }
 
 const STEP: &str = "run step";
@@ -213,7 +220,14 @@ pub(crate) fn record(conn: &Connection, record: &RunRecord) -> Result<RecordedRu
     let mut recorded = RecordedRun {
         contact: record.trace.contact.clone(),
         contact_error: None,
+        superseded: false,
     };
+    if let Some(since) = record.resumes
+        && !crate::waits::remove_wait(conn, &record.trace.run_id, since)?
+    {
+        recorded.superseded = true;
+        return Ok(recorded);
+    }
     // Checked before anything is written, so that a contact that cannot be saved needs no
     // rollback: the run is stored without it.
     let contact = if record.update_contact && !record.trace.contact.id.is_empty() {
@@ -227,9 +241,8 @@ pub(crate) fn record(conn: &Connection, record: &RunRecord) -> Result<RecordedRu
     } else {
         None
     };
-    if record.continues {
+    if record.resumes.is_some() {
         continue_run_row(conn, &record.trace, &record.meta)?;
-        crate::waits::remove_wait(conn, &record.trace.run_id)?;
     } else {
         insert_run_row(conn, &record.trace, &record.meta)?;
     }

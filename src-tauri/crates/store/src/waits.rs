@@ -1,7 +1,8 @@
 //! Runs that wait at a Wait or a Wait for event, and the journeys of subscriptions: what
 //! `hookboard-server` needs to wake a run when its time comes, deliver an event to it, or find
 //! the run a journey identifier leads to. Waits are written and removed together with their
-//! run by [`Store::record_run`] (see [`RunRecord::wake_at`](crate::RunRecord::wake_at)), so a
+//! run by [`Store::record_run`] (see [`RunRecord::wake_at`](crate::RunRecord::wake_at) and
+//! [`RunRecord::resumes`](crate::RunRecord::resumes)), so a
 //! run is waiting exactly while it has a wait.
 
 use chrono::{DateTime, Utc};
@@ -100,11 +101,13 @@ pub(crate) fn insert_wait(
     Ok(())
 }
 
-/// Removes the wait of a run that goes on (or was aborted).
-pub(crate) fn remove_wait(conn: &Connection, run_id: &str) -> Result<()> {
-    conn.prepare_cached("DELETE FROM server_waits WHERE run_id = ?1")?
-        .execute([run_id])?;
-    Ok(())
+/// Removes the wait that run `run_id` began at `since`, as it goes on (or is aborted);
+/// `false` when the run has no such wait any more.
+pub(crate) fn remove_wait(conn: &Connection, run_id: &str, since: DateTime<Utc>) -> Result<bool> {
+    let removed = conn
+        .prepare_cached("DELETE FROM server_waits WHERE run_id = ?1 AND since = ?2")?
+        .execute(params![run_id, format_time(since)])?;
+    Ok(removed > 0)
 }
 
 /// Points the journey `journey_id` of `workflow` at `run_id`.

@@ -100,7 +100,7 @@ fn a_batch_commits_every_good_item_and_answers_each_failure_alone() -> TestResul
         meta: meta.clone(),
         update_contact: true,
         processed_event: Some(first.clone()),
-        continues: false,
+        resumes: None,
         wake_at: None,
         journey: None,
     };
@@ -129,7 +129,7 @@ fn a_batch_commits_every_good_item_and_answers_each_failure_alone() -> TestResul
         meta,
         update_contact: true,
         processed_event: None,
-        continues: false,
+        resumes: None,
         wake_at: None,
         journey: None,
     })?;

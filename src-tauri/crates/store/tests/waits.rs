@@ -21,7 +21,7 @@ fn record(trace: hookboard_engine::trace::RunTrace) -> RunRecord {
         },
         update_contact: false,
         processed_event: None,
-        continues: false,
+        resumes: None,
         wake_at: None,
         journey: None,
     }
@@ -95,15 +95,25 @@ fn a_waiting_run_keeps_its_wait_until_it_goes_on() -> TestResult {
     let mut went_on = trace("run-1", "welcome", RunStatus::Completed, &contact_id);
     went_on.contact = waiting.contact.clone();
     went_on.steps.truncate(1);
-    store.record_run(&RunRecord {
-        continues: true,
+    let wait = store.get_wait("run-1")?.ok_or("no wait")?;
+    let stale = wait.since - Duration::seconds(1);
+    let superseded = store.record_run(&RunRecord {
+        resumes: Some(stale),
+        ..record(went_on.clone())
+    })?;
+    assert!(superseded.superseded, "a wait the run no longer has");
+    assert!(store.get_wait("run-1")?.is_some(), "nothing written");
+    assert_eq!(store.get_run("run-1")?.trace.status, RunStatus::Waiting);
+    let recorded = store.record_run(&RunRecord {
+        resumes: Some(wait.since),
         meta: RunMeta {
             event_id: None,
             started_at: Utc::now(),
             finished_at: Some(Utc::now()),
         },
-        ..record(went_on)
+        ..record(went_on.clone())
     })?;
+    assert!(!recorded.superseded);
     assert!(store.get_wait("run-1")?.is_none());
     assert!(store.journey_wait("welcome", "order-7")?.is_none());
     let run = store.get_run("run-1")?;
@@ -111,10 +121,11 @@ fn a_waiting_run_keeps_its_wait_until_it_goes_on() -> TestResult {
     assert_eq!(run.trace.steps.len(), steps_before + 1);
     assert!(run.meta.finished_at.is_some());
 
-    let missing = store.record_run(&RunRecord {
-        continues: true,
-        ..record(trace("run-2", "welcome", RunStatus::Completed, &contact_id))
-    });
-    assert_eq!(missing.err().map(|e| e.code()), Some("not_found"));
+    let again = store.record_run(&RunRecord {
+        resumes: Some(wait.since),
+        ..record(went_on)
+    })?;
+    assert!(again.superseded, "a run goes on once from one wait");
+    assert_eq!(store.get_run("run-1")?.trace.steps.len(), steps_before + 1);
     Ok(())
 }
