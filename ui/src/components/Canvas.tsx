@@ -6,7 +6,6 @@ import {
   ControlButton,
   Controls,
   type FinalConnectionState,
-  MiniMap,
   type NodeChange,
   ReactFlow,
   useReactFlow,
@@ -17,6 +16,7 @@ import { type Candidate, connectionProblem, INPUT_HANDLE, newErrorFrom, type Ste
 import { useEditor } from "../store";
 import { useColorScheme } from "../useColorScheme";
 import { fitAll } from "../fit";
+import { CanvasMiniMap } from "./canvas/CanvasMiniMap";
 import { type Layouts, learnLayouts, withLayouts } from "./canvas/nodeLayout";
 import { Icon } from "./Icon";
 import { DRAG_TYPE } from "./Palette";
@@ -163,7 +163,7 @@ export function Canvas() {
         proOptions={{ hideAttribution: true }}
       >
         <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} />
-        <MiniMap pannable zoomable className="minimap" nodeClassName={(n) => `cat-${useEditor.getState().catalogue.get((n as StepNode).data.kind)?.category ?? "unknown"}`} />
+        <CanvasMiniMap />
         <Controls showInteractive={false} showFitView={false}>
           <ControlButton onClick={() => fitAll(rf, useEditor.getState().nodes, 200)} aria-label="Zoom to fit" title="Zoom to fit">
             <Icon name="fit" />

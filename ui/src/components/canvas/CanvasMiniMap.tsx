@@ -1,0 +1,110 @@
+import { Panel, type ReactFlowState, useNodes, useReactFlow, useStore } from "@xyflow/react";
+import { type PointerEvent, useEffect, useMemo, useRef } from "react";
+import { shallow } from "zustand/shallow";
+import type { StepNode } from "../../graph";
+import { useEditor } from "../../store";
+
+const WIDTH = 160;
+const HEIGHT = 110;
+/** Size assumed for a node React Flow has given no size yet. */
+const ESTIMATE = { width: 200, height: 110 };
+const CATEGORY_COLORS = { trigger: "--cat-trigger", action: "--cat-action", flow: "--cat-flow" } as const;
+
+const viewSelector = (s: ReactFlowState) => ({ transform: s.transform, width: s.width, height: s.height });
+
+type Box = { x: number; y: number; width: number; height: number };
+
+/**
+ * The minimap: every node drawn on one <canvas> with the part of the workflow in view. React
+ * Flow's MiniMap keeps one store subscription per node, which cost ~9 ms per frame while
+ * panning a 1,000-node workflow; this draws the whole map once per change of view or nodes.
+ * Click or drag to move the view there, scroll to zoom.
+ */
+export function CanvasMiniMap() {
+  const nodes = useNodes<StepNode>();
+  const catalogue = useEditor((s) => s.catalogue);
+  const { transform, width, height } = useStore(viewSelector, shallow);
+  const rf = useReactFlow<StepNode>();
+  const canvas = useRef<HTMLCanvasElement>(null);
+
+  const nodeBox = useMemo<Box | null>(() => {
+    if (nodes.length === 0) return null;
+    let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const n of nodes) {
+      minX = Math.min(minX, n.position.x);
+      minY = Math.min(minY, n.position.y);
+      maxX = Math.max(maxX, n.position.x + (n.measured?.width ?? ESTIMATE.width));
+      maxY = Math.max(maxY, n.position.y + (n.measured?.height ?? ESTIMATE.height));
+    }
+    return { x: minX, y: minY, width: maxX - minX, height: maxY - minY };
+  }, [nodes]);
+
+  const [tx, ty, zoom] = transform;
+  const view: Box = { x: -tx / zoom, y: -ty / zoom, width: width / zoom, height: height / zoom };
+  // What the map shows: the nodes and the view, centred, with a margin.
+  const shown = nodeBox ? union(nodeBox, view) : view;
+  const scale = (Math.max(shown.width / WIDTH, shown.height / HEIGHT) || 1) * 1.1;
+  const originX = shown.x + shown.width / 2 - (WIDTH * scale) / 2;
+  const originY = shown.y + shown.height / 2 - (HEIGHT * scale) / 2;
+
+  useEffect(() => {
+    const ctx = canvas.current?.getContext("2d");
+    if (!ctx) return;
+    const style = getComputedStyle(ctx.canvas);
+    const color = (name: string) => style.getPropertyValue(name).trim();
+    const ratio = window.devicePixelRatio || 1;
+    ctx.canvas.width = WIDTH * ratio;
+    ctx.canvas.height = HEIGHT * ratio;
+    ctx.setTransform(ratio / scale, 0, 0, ratio / scale, (-originX * ratio) / scale, (-originY * ratio) / scale);
+    ctx.globalAlpha = 0.7;
+    const colors = new Map<string, string>();
+    for (const n of nodes) {
+      const category = catalogue.get(n.data.kind)?.category;
+      const variable = category && category in CATEGORY_COLORS ? CATEGORY_COLORS[category as keyof typeof CATEGORY_COLORS] : "--error";
+      let fill = colors.get(variable);
+      if (fill === undefined) {
+        fill = color(variable);
+        colors.set(variable, fill);
+      }
+      ctx.fillStyle = fill;
+      ctx.fillRect(n.position.x, n.position.y, n.measured?.width ?? ESTIMATE.width, n.measured?.height ?? ESTIMATE.height);
+    }
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = color("--xy-minimap-mask-background-color-default");
+    ctx.beginPath();
+    ctx.rect(originX, originY, WIDTH * scale, HEIGHT * scale);
+    ctx.rect(view.x, view.y, view.width, view.height);
+    ctx.fill("evenodd");
+  });
+
+  const moveTo = (e: PointerEvent<HTMLCanvasElement>) => {
+    const r = e.currentTarget.getBoundingClientRect();
+    void rf.setCenter(originX + (e.clientX - r.left) * scale, originY + (e.clientY - r.top) * scale, { zoom });
+  };
+
+  return (
+    <Panel position="bottom-right" className="react-flow__minimap minimap nowheel">
+      <canvas
+        ref={canvas}
+        role="img"
+        aria-label="Minimap: click or drag to move the view, scroll to zoom"
+        data-testid="minimap"
+        style={{ width: WIDTH, height: HEIGHT }}
+        onPointerDown={(e) => {
+          e.currentTarget.setPointerCapture(e.pointerId);
+          moveTo(e);
+        }}
+        onPointerMove={(e) => {
+          if (e.buttons & 1) moveTo(e);
+        }}
+        onWheel={(e) => void rf.zoomTo(zoom * 2 ** (-e.deltaY * (e.deltaMode === 1 ? 0.05 : 0.002)))}
+      />
+    </Panel>
+  );
+}
+
+function union(a: Box, b: Box): Box {
+  const x = Math.min(a.x, b.x);
+  const y = Math.min(a.y, b.y);
+  return { x, y, width: Math.max(a.x + a.width, b.x + b.width) - x, height: Math.max(a.y + a.height, b.y + b.height) - y };
+}
