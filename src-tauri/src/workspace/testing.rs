@@ -379,18 +379,13 @@ impl Workspace {
 
 /// The step shown when the engine stopped before the node without saying why.
 fn not_run_step(node: &Node) -> Step {
-    Step {
-        node: node.id.clone(),
-        kind: node.kind.clone(),
-        status: hookboard_engine::trace::StepStatus::Error,
-        branch: None,
-        request: None,
-        response: None,
-        changes: None,
-        duration_ms: 0,
-        error: Some(StepError {
+    Step::stopped(
+        node.id.clone(),
+        node.kind.clone(),
+        hookboard_engine::trace::StepStatus::Error,
+        StepError {
             kind: "config".into(),
             message: format!("node `{}` was not run", node.id),
-        }),
-    }
+        },
+    )
 }

@@ -107,17 +107,7 @@ fn step(node: &Node) -> Step {
 
 /// A failed step of no node type: the run could not go on (`config` error).
 fn config_failure(node: &str, message: String) -> Step {
-    Step {
-        node: node.to_string(),
-        kind: String::new(),
-        status: StepStatus::Error,
-        branch: None,
-        request: None,
-        response: None,
-        changes: None,
-        duration_ms: 0,
-        error: Some(step_error("config", message)),
-    }
+    Step::stopped(node, "", StepStatus::Error, step_error("config", message))
 }
 
 fn step_error(kind: &str, message: impl Into<String>) -> StepError {

@@ -131,6 +131,29 @@ pub struct Step {
     pub error: Option<StepError>,
 }
 
+impl Step {
+    /// A step of node `node` (of type `kind`) that did not do its work: `status` (an error, or
+    /// skipped) and why, nothing else.
+    pub fn stopped(
+        node: impl Into<String>,
+        kind: impl Into<String>,
+        status: StepStatus,
+        error: StepError,
+    ) -> Step {
+        Step {
+            node: node.into(),
+            kind: kind.into(),
+            status,
+            branch: None,
+            request: None,
+            response: None,
+            changes: None,
+            duration_ms: 0,
+            error: Some(error),
+        }
+    }
+}
+
 /// The trace of a whole run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
