@@ -9,6 +9,7 @@ import {
   type NodeChange,
   ReactFlow,
   useReactFlow,
+  useStore,
 } from "@xyflow/react";
 import { type DragEvent, useCallback, useMemo, useState } from "react";
 import { api, ApiError } from "../api";
@@ -24,6 +25,9 @@ import { StepNodeView } from "./StepNodeView";
 
 const nodeTypes = { step: StepNodeView };
 const DELETE_KEYS = ["Delete", "Backspace"];
+/** Below this zoom the nodes' text is too small to read: they are drawn as their boxes alone. */
+const OVERVIEW_ZOOM = 0.25;
+
 export function Canvas() {
   const nodes = useEditor((s) => s.nodes);
   const edges = useEditor((s) => s.edges);
@@ -37,6 +41,7 @@ export function Canvas() {
   const onEdgesChange = useEditor((s) => s.onEdgesChange);
   const scheme = useColorScheme();
   const rf = useReactFlow<StepNode>();
+  const overview = useStore((s) => s.transform[2] < OVERVIEW_ZOOM);
   // The size and handles of each node shape React Flow has measured: every node of a known
   // shape is given them, so React Flow need not draw it to measure it (canvas/nodeLayout.ts).
   const [layouts, setLayouts] = useState<Layouts>(() => new Map());
@@ -138,6 +143,7 @@ export function Canvas() {
     <main className="canvas" aria-label={`Canvas of ${meta.name}`} onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
       <ReactFlow<StepNode>
         key={loadId}
+        className={overview ? "overview" : undefined}
         nodes={flowNodes}
         edges={edges}
         nodeTypes={nodeTypes}
