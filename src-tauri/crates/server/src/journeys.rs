@@ -642,3 +642,43 @@ pub(crate) async fn wake_due_runs(app: App, mut stopped: tokio::sync::watch::Rec
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_identifiers_ignore_spaces_dashes_and_dots_but_keep_the_plus() {
+        assert_eq!(normalize_phone("+33 6 12-34.56 78"), "+33612345678");
+        assert_eq!(normalize_phone(" 06 12 34 56 78 "), "0612345678");
+        assert_eq!(
+            normalize_phone("+1 (555) 010-9999"),
+            normalize_phone("+15550109999")
+        );
+    }
+
+    #[test]
+    fn a_subscription_run_id_is_the_same_for_the_same_event_and_workflow_only() {
+        let once = subscription_run_id("event-1", "orders");
+        assert_eq!(once, subscription_run_id("event-1", "orders"));
+        assert_ne!(once, subscription_run_id("event-2", "orders"));
+        assert_ne!(once, subscription_run_id("event-1", "refunds"));
+        assert!(uuid::Uuid::parse_str(&once).is_ok(), "{once}");
+    }
+
+    #[test]
+    fn only_aliases_a_wait_for_event_awaits_are_looked_up() {
+        let bundle: Bundle = serde_json::from_value(json!({
+            "format": "hookboard.bundle/v1",
+            "workflows": [{"name": "w", "description": "", "edges": [], "nodes": [
+                {"id": "a", "kind": "wait_for_event", "position": {"x": 0.0, "y": 0.0},
+                 "params": {"alias": "answered", "timeout": "1d"}},
+                {"id": "b", "kind": "wait", "position": {"x": 0.0, "y": 0.0},
+                 "params": {"duration": "1h"}}]}]
+        }))
+        .expect("bundle");
+        let aliases = awaited_aliases(&bundle);
+        assert_eq!(aliases.len(), 1);
+        assert!(aliases.contains("answered"));
+    }
+}

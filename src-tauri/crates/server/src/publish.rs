@@ -208,3 +208,20 @@ pub async fn publish(request: &PublishRequest) -> Result<Vec<Publication>, Input
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::endpoint;
+
+    #[test]
+    fn the_endpoint_url_encodes_the_name_as_one_path_segment() {
+        assert_eq!(
+            endpoint("https://hooks.example.com/", "order_paid"),
+            "https://hooks.example.com/subscriptions/order_paid"
+        );
+        assert_eq!(
+            endpoint("https://hooks.example.com/base", "a b/c?d"),
+            "https://hooks.example.com/base/subscriptions/a%20b%2Fc%3Fd"
+        );
+    }
+}
