@@ -26,6 +26,18 @@ pub enum RunStatus {
     Aborted,
 }
 
+impl RunStatus {
+    /// The status as serialized (`completed`, `failed`, `waiting`, `aborted`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Completed => "completed",
+            RunStatus::Failed => "failed",
+            RunStatus::Waiting => "waiting",
+            RunStatus::Aborted => "aborted",
+        }
+    }
+}
+
 /// How one step ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]

@@ -372,19 +372,12 @@ async fn start_run(
                     format!("start parameters: {}", e.message),
                 );
                 let now = chrono::Utc::now();
-                let record = RunRecord {
-                    trace,
-                    meta: RunMeta {
-                        event_id: Some(stored.id.clone()),
-                        started_at: now,
-                        finished_at: Some(now),
-                    },
-                    update_contact: false,
-                    processed_event: None,
-                    resumes: None,
-                    wake_at: None,
-                    journey: None,
+                let meta = RunMeta {
+                    event_id: Some(stored.id.clone()),
+                    started_at: now,
+                    finished_at: Some(now),
                 };
+                let record = RunRecord::new(trace, meta);
                 return Ok(store_run(app, record, &stored.id).await?.contact);
             }
         }
@@ -439,34 +432,31 @@ async fn abort_run(
         .map_or_else(String::new, |n| n.kind.clone());
     tracing::info!(run_id = %wait.run_id, workflow = %wait.workflow, "{reason}");
     let now = chrono::Utc::now();
+    let trace = RunTrace {
+        run_id: wait.run_id.clone(),
+        workflow: wait.workflow.clone(),
+        status: RunStatus::Aborted,
+        steps: vec![Step::stopped(
+            wait.node.clone(),
+            kind,
+            StepStatus::Skipped,
+            StepError {
+                kind: "aborted".to_string(),
+                message: reason,
+            },
+        )],
+        contact: contact.clone(),
+        resume_at: None,
+        suspension: None,
+    };
+    let meta = RunMeta {
+        event_id: None,
+        started_at: now,
+        finished_at: Some(now),
+    };
     let record = RunRecord {
-        trace: RunTrace {
-            run_id: wait.run_id.clone(),
-            workflow: wait.workflow.clone(),
-            status: RunStatus::Aborted,
-            steps: vec![Step::stopped(
-                wait.node.clone(),
-                kind,
-                StepStatus::Skipped,
-                StepError {
-                    kind: "aborted".to_string(),
-                    message: reason,
-                },
-            )],
-            contact: contact.clone(),
-            resume_at: None,
-            suspension: None,
-        },
-        meta: RunMeta {
-            event_id: None,
-            started_at: now,
-            finished_at: Some(now),
-        },
-        update_contact: false,
-        processed_event: None,
         resumes: Some(wait.since),
-        wake_at: None,
-        journey: None,
+        ..RunRecord::new(trace, meta)
     };
     if store_run(app, record, "").await?.superseded {
         tracing::info!(run_id = %wait.run_id, "the run went on before it could be aborted");

@@ -1371,23 +1371,13 @@ pub(crate) fn wake_at(trace: &RunTrace) -> Option<chrono::DateTime<chrono::Utc>>
     )
 }
 
-/// The label of a run status in metrics.
-fn status_label(status: RunStatus) -> &'static str {
-    match status {
-        RunStatus::Completed => "completed",
-        RunStatus::Failed => "failed",
-        RunStatus::Waiting => "waiting",
-        RunStatus::Aborted => "aborted",
-    }
-}
-
 /// Commits a run record through the commit thread and counts it; returns what was stored.
 pub(crate) async fn store_run(
     app: &App,
     record: RunRecord,
     event_id: &str,
 ) -> Result<hookboard_store::RecordedRun, String> {
-    let status = status_label(record.trace.status);
+    let status = record.trace.status.as_str();
     let durations: Vec<u64> = record.trace.steps.iter().map(|s| s.duration_ms).collect();
     let run_id = record.trace.run_id.clone();
     let recorded = app.committer.record(record).await?;

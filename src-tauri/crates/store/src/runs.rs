@@ -118,6 +118,21 @@ pub struct RunRecord {
     pub journey: Option<(String, String)>,
 }
 
+impl RunRecord {
+    /// A new run to store as it is: no contact change, processed mark, wait or journey.
+    pub fn new(trace: RunTrace, meta: RunMeta) -> Self {
+        RunRecord {
+            trace,
+            meta,
+            update_contact: false,
+            processed_event: None,
+            resumes: None,
+            wake_at: None,
+            journey: None,
+        }
+    }
+}
+
 /// What [`Store::record_run`] wrote.
 #[derive(Debug)]
 pub struct RecordedRun {

@@ -12,19 +12,12 @@ use hookboard_store::{AcceptedEvent, NewEvent, RunMeta, RunRecord};
 use serde_json::json;
 
 fn record(trace: hookboard_engine::trace::RunTrace) -> RunRecord {
-    RunRecord {
-        trace,
-        meta: RunMeta {
-            event_id: None,
-            started_at: Utc::now(),
-            finished_at: None,
-        },
-        update_contact: false,
-        processed_event: None,
-        resumes: None,
-        wake_at: None,
-        journey: None,
-    }
+    let meta = RunMeta {
+        event_id: None,
+        started_at: Utc::now(),
+        finished_at: None,
+    };
+    RunRecord::new(trace, meta)
 }
 
 #[test]
