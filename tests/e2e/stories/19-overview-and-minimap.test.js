@@ -1,5 +1,5 @@
-// Story: zoomed far out, the canvas draws the nodes as boxes that can still be selected, and a
-// click on the minimap moves the view there.
+// Story: zoomed far out, the canvas draws the workflow as boxes on one canvas (no DOM nodes), a
+// click on a box still selects its node, and a click on the minimap moves the view there.
 import assert from "node:assert/strict";
 import { story } from "../lib/harness.js";
 
@@ -9,28 +9,50 @@ const transform = (app) =>
 const zoomOf = (text) => Number(/scale\(([\d.]+)\)/.exec(text)?.[1] ?? Number.NaN);
 
 story("zoomed out, the canvas shows boxes and the minimap moves the view", async (app) => {
-  await app.shown("node-signup");
+  const node = await app.shown("node-signup");
+  // Where the node is in flow coordinates, from where it is drawn at the zoom the app opens at.
+  const at = await app.browser.execute(() => {
+    const pane = document.querySelector(".react-flow__pane").getBoundingClientRect();
+    const box = document.querySelector('[data-testid="node-signup"]').getBoundingClientRect();
+    const [, tx, ty, zoom] = /translate\(([-\d.]+)px, ([-\d.]+)px\) scale\(([\d.]+)\)/
+      .exec(document.querySelector(".react-flow__viewport").style.transform)
+      .map(Number);
+    const x = (box.left + box.width / 2 - pane.left - tx) / zoom;
+    const y = (box.top + box.height / 2 - pane.top - ty) / zoom;
+    return { x, y };
+  });
+  assert.ok(await node.isDisplayed());
   const zoomOut = await app.browser.$(".react-flow__controls-zoomout");
   for (let i = 0; i < 20 && !(zoomOf(await transform(app)) < 0.25); i++) {
     await zoomOut.click();
     await app.browser.pause(100);
   }
   assert.ok(zoomOf(await transform(app)) < 0.25, `still at ${await transform(app)}`);
-  await app.browser.waitUntil(
-    () => app.browser.execute(() => document.querySelector(".react-flow.overview") !== null),
-    { timeout: 5000, timeoutMsg: "the canvas did not switch to the overview below 25 % zoom" },
-  );
-  const textShown = await app.browser.execute(
-    () => getComputedStyle(document.querySelector('[data-testid="node-signup"] > *')).visibility,
-  );
-  assert.equal(textShown, "hidden", "a node's text is not drawn in the overview");
+  const overview = await app.shown("canvas-overview");
+  await app.browser.waitUntil(async () => Number(await overview.getAttribute("data-drawn")) >= 4, {
+    timeout: 5000,
+    timeoutMsg: "the overview canvas did not draw the demo workflow's nodes",
+  });
+  const domNodes = await app.browser.execute(() => document.querySelectorAll(".react-flow__node").length);
+  assert.equal(domNodes, 0, "zoomed out, the nodes are drawn on the overview canvas, not as DOM nodes");
 
-  await app.click("node-signup");
-  await app.browser.waitUntil(
-    () => app.browser.execute(() => document.querySelector('[data-testid="node-signup"]').classList.contains("selected")),
-    { timeout: 5000, timeoutMsg: "a click did not select the node in the overview" },
-  );
-  await app.waitForText("inspector", "signup");
+  // A click where the node is drawn selects it.
+  await app.waitForText("inspector", "Select a node");
+  const point = await app.browser.execute(({ x, y }) => {
+    const pane = document.querySelector(".react-flow__pane").getBoundingClientRect();
+    const [, tx, ty, zoom] = /translate\(([-\d.]+)px, ([-\d.]+)px\) scale\(([\d.]+)\)/
+      .exec(document.querySelector(".react-flow__viewport").style.transform)
+      .map(Number);
+    return { x: Math.round(pane.left + tx + x * zoom), y: Math.round(pane.top + ty + y * zoom) };
+  }, at);
+  await app.browser
+    .action("pointer", { parameters: { pointerType: "mouse" } })
+    .move({ duration: 0, origin: "viewport", x: point.x, y: point.y })
+    .down({ button: 0 })
+    .pause(50)
+    .up({ button: 0 })
+    .perform();
+  await app.waitForText("inspector", (t) => t.includes("signup") && !t.includes("Select a node"));
   await app.screenshot("19-overview");
 
   const before = await transform(app);

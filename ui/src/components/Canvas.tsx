@@ -7,17 +7,22 @@ import {
   Controls,
   type FinalConnectionState,
   type NodeChange,
+  getViewportForBounds,
   ReactFlow,
+  type ReactFlowInstance,
   useReactFlow,
   useStore,
+  useStoreApi,
+  type Viewport,
 } from "@xyflow/react";
-import { type DragEvent, useCallback, useMemo, useState } from "react";
+import { type DragEvent, type MouseEvent as ReactMouseEvent, useCallback, useEffect, useMemo, useState } from "react";
 import { api, ApiError } from "../api";
 import { type Candidate, connectionProblem, INPUT_HANDLE, newErrorFrom, type StepNode } from "../graph";
 import { useEditor } from "../store";
 import { useColorScheme } from "../useColorScheme";
-import { fitAll } from "../fit";
+import { FIT_PADDING, fitAll, fitBounds } from "../fit";
 import { CanvasMiniMap } from "./canvas/CanvasMiniMap";
+import { CanvasOverview, nodeAt } from "./canvas/CanvasOverview";
 import { type Layouts, learnLayouts, withLayouts } from "./canvas/nodeLayout";
 import { Icon } from "./Icon";
 import { DRAG_TYPE } from "./Palette";
@@ -25,8 +30,12 @@ import { StepNodeView } from "./StepNodeView";
 
 const nodeTypes = { step: StepNodeView };
 const DELETE_KEYS = ["Delete", "Backspace"];
-/** Below this zoom the nodes' text is too small to read: they are drawn as their boxes alone. */
+/**
+ * Below this zoom the nodes' text is too small to read: the workflow is drawn as boxes and
+ * lines on one canvas (canvas/CanvasOverview.tsx) and React Flow draws no node or edge.
+ */
 const OVERVIEW_ZOOM = 0.25;
+const NO_EDGES: Edge[] = [];
 
 export function Canvas() {
   const nodes = useEditor((s) => s.nodes);
@@ -41,11 +50,44 @@ export function Canvas() {
   const onEdgesChange = useEditor((s) => s.onEdgesChange);
   const scheme = useColorScheme();
   const rf = useReactFlow<StepNode>();
-  const overview = useStore((s) => s.transform[2] < OVERVIEW_ZOOM);
+  const store = useStoreApi<StepNode>();
+  const zoomedOut = useStore((s) => s.transform[2] < OVERVIEW_ZOOM);
+  // A workflow that opens zoomed out is first given to React Flow hidden, and the view moves
+  // to it after React Flow has them: otherwise React Flow would mount, for one frame, the
+  // hundreds of nodes the fitted view holds (half a second for 1,000 nodes).
+  const [openingView, setOpeningView] = useState<Viewport | null>(null);
+  const overview = zoomedOut || openingView !== null;
+  useEffect(() => {
+    if (openingView) void rf.setViewport(openingView).then(() => setOpeningView(null));
+  }, [openingView, rf]);
+  const openFitted = useCallback(
+    (instance: ReactFlowInstance<StepNode>) => {
+      const bounds = fitBounds(useEditor.getState().nodes);
+      if (!bounds) return fitAll(instance, []);
+      const { width, height, minZoom, maxZoom } = store.getState();
+      const view = getViewportForBounds(bounds, width, height, minZoom, maxZoom, FIT_PADDING);
+      if (view.zoom < OVERVIEW_ZOOM) setOpeningView(view);
+      else void instance.setViewport(view);
+    },
+    [store],
+  );
   // The size and handles of each node shape React Flow has measured: every node of a known
   // shape is given them, so React Flow need not draw it to measure it (canvas/nodeLayout.ts).
   const [layouts, setLayouts] = useState<Layouts>(() => new Map());
-  const flowNodes = useMemo(() => withLayouts(nodes, catalogue, layouts), [nodes, catalogue, layouts]);
+  const laidOut = useMemo(() => withLayouts(nodes, catalogue, layouts), [nodes, catalogue, layouts]);
+  // In the overview React Flow keeps the nodes (selection, deletion, fitting) but hides them.
+  const flowNodes = useMemo(() => (overview ? laidOut.map((n) => ({ ...n, hidden: true })) : laidOut), [laidOut, overview]);
+
+  // In the overview a click on the pane selects the node drawn there. React Flow deselects
+  // everything after a pane click, so the selection is made after it has.
+  const onPaneClick = useCallback(
+    (e: ReactMouseEvent) => {
+      const s = useEditor.getState();
+      const id = nodeAt(s.nodes, s.catalogue, layouts, rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+      if (id) setTimeout(() => useEditor.getState().selectNode(id));
+    },
+    [layouts, rf],
+  );
 
   const onNodesChange = useCallback(
     (changes: NodeChange<StepNode>[]) => {
@@ -143,14 +185,15 @@ export function Canvas() {
     <main className="canvas" aria-label={`Canvas of ${meta.name}`} onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
       <ReactFlow<StepNode>
         key={loadId}
-        className={overview ? "overview" : undefined}
+        className={zoomedOut ? "overview" : undefined}
         nodes={flowNodes}
-        edges={edges}
+        edges={overview ? NO_EDGES : edges}
         nodeTypes={nodeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
+        onPaneClick={zoomedOut ? onPaneClick : undefined}
         isValidConnection={isValidConnection}
         onBeforeDelete={async () => {
           useEditor.getState().checkpoint();
@@ -162,13 +205,14 @@ export function Canvas() {
         multiSelectionKeyCode={["Meta", "Control", "Shift"]}
         selectionKeyCode="Shift"
         onlyRenderVisibleElements
-        onInit={(instance) => fitAll(instance, useEditor.getState().nodes)}
+        onInit={openFitted}
         minZoom={0.1}
         colorMode={scheme}
         defaultEdgeOptions={{ type: "smoothstep" }}
         proOptions={{ hideAttribution: true }}
       >
         <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} />
+        {zoomedOut && <CanvasOverview layouts={layouts} />}
         <CanvasMiniMap />
         <Controls showInteractive={false} showFitView={false}>
           <ControlButton onClick={() => fitAll(rf, useEditor.getState().nodes, 200)} aria-label="Zoom to fit" title="Zoom to fit">

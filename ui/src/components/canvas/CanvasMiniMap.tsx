@@ -3,21 +3,19 @@ import { type PointerEvent, useEffect, useMemo, useRef } from "react";
 import { shallow } from "zustand/shallow";
 import type { StepNode } from "../../graph";
 import { useEditor } from "../../store";
+import { type Box, NODE_ESTIMATE } from "./nodeLayout";
 
 const WIDTH = 160;
 const HEIGHT = 110;
-/** Size assumed for a node React Flow has given no size yet. */
-const ESTIMATE = { width: 200, height: 110 };
 const CATEGORY_COLORS = { trigger: "--cat-trigger", action: "--cat-action", flow: "--cat-flow" } as const;
 
 const viewSelector = (s: ReactFlowState) => ({ transform: s.transform, width: s.width, height: s.height });
 
-type Box = { x: number; y: number; width: number; height: number };
-
 /**
  * The minimap: every node drawn on one <canvas> with the part of the workflow in view. React
  * Flow's MiniMap keeps one store subscription per node, which cost ~9 ms per frame while
- * panning a 1,000-node workflow; this draws the whole map once per change of view or nodes.
+ * panning a 1,000-node workflow; this draws the nodes once per change of nodes or scale, and
+ * the view over them once per change of view.
  * Click or drag to move the view there, scroll to zoom.
  */
 export function CanvasMiniMap() {
@@ -33,8 +31,8 @@ export function CanvasMiniMap() {
     for (const n of nodes) {
       minX = Math.min(minX, n.position.x);
       minY = Math.min(minY, n.position.y);
-      maxX = Math.max(maxX, n.position.x + (n.measured?.width ?? ESTIMATE.width));
-      maxY = Math.max(maxY, n.position.y + (n.measured?.height ?? ESTIMATE.height));
+      maxX = Math.max(maxX, n.position.x + (n.measured?.width ?? NODE_ESTIMATE.width));
+      maxY = Math.max(maxY, n.position.y + (n.measured?.height ?? NODE_ESTIMATE.height));
     }
     return { x: minX, y: minY, width: maxX - minX, height: maxY - minY };
   }, [nodes]);
@@ -47,29 +45,43 @@ export function CanvasMiniMap() {
   const originX = shown.x + shown.width / 2 - (WIDTH * scale) / 2;
   const originY = shown.y + shown.height / 2 - (HEIGHT * scale) / 2;
 
+  // The nodes are drawn once per change of nodes or map scale into a layer that each change of
+  // view only copies: panning at 100 % moves the view, not the map.
+  const layer = useRef<{ key: unknown[]; canvas: HTMLCanvasElement } | null>(null);
+
   useEffect(() => {
     const ctx = canvas.current?.getContext("2d");
     if (!ctx) return;
     const style = getComputedStyle(ctx.canvas);
     const color = (name: string) => style.getPropertyValue(name).trim();
     const ratio = window.devicePixelRatio || 1;
+    const key = [nodes, catalogue, scale, originX, originY, ratio];
+    if (!layer.current || key.some((part, i) => part !== layer.current?.key[i])) {
+      const nodesLayer = layer.current?.canvas ?? document.createElement("canvas");
+      nodesLayer.width = WIDTH * ratio;
+      nodesLayer.height = HEIGHT * ratio;
+      const draw = nodesLayer.getContext("2d");
+      if (!draw) return;
+      draw.setTransform(ratio / scale, 0, 0, ratio / scale, (-originX * ratio) / scale, (-originY * ratio) / scale);
+      draw.globalAlpha = 0.7;
+      const colors = new Map<string, string>();
+      for (const n of nodes) {
+        const category = catalogue.get(n.data.kind)?.category;
+        const variable = category && category in CATEGORY_COLORS ? CATEGORY_COLORS[category as keyof typeof CATEGORY_COLORS] : "--error";
+        let fill = colors.get(variable);
+        if (fill === undefined) {
+          fill = color(variable);
+          colors.set(variable, fill);
+        }
+        draw.fillStyle = fill;
+        draw.fillRect(n.position.x, n.position.y, n.measured?.width ?? NODE_ESTIMATE.width, n.measured?.height ?? NODE_ESTIMATE.height);
+      }
+      layer.current = { key, canvas: nodesLayer };
+    }
     ctx.canvas.width = WIDTH * ratio;
     ctx.canvas.height = HEIGHT * ratio;
+    ctx.drawImage(layer.current.canvas, 0, 0);
     ctx.setTransform(ratio / scale, 0, 0, ratio / scale, (-originX * ratio) / scale, (-originY * ratio) / scale);
-    ctx.globalAlpha = 0.7;
-    const colors = new Map<string, string>();
-    for (const n of nodes) {
-      const category = catalogue.get(n.data.kind)?.category;
-      const variable = category && category in CATEGORY_COLORS ? CATEGORY_COLORS[category as keyof typeof CATEGORY_COLORS] : "--error";
-      let fill = colors.get(variable);
-      if (fill === undefined) {
-        fill = color(variable);
-        colors.set(variable, fill);
-      }
-      ctx.fillStyle = fill;
-      ctx.fillRect(n.position.x, n.position.y, n.measured?.width ?? ESTIMATE.width, n.measured?.height ?? ESTIMATE.height);
-    }
-    ctx.globalAlpha = 1;
     ctx.fillStyle = color("--xy-minimap-mask-background-color-default");
     ctx.beginPath();
     ctx.rect(originX, originY, WIDTH * scale, HEIGHT * scale);

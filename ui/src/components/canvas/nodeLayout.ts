@@ -7,6 +7,11 @@
 import type { InternalNode, NodeHandle } from "@xyflow/react";
 import { type Catalogue, portsOf, type StepNode } from "../../graph";
 
+/** A rectangle in flow coordinates. */
+export type Box = { x: number; y: number; width: number; height: number };
+/** Size assumed for a node whose size React Flow has not measured (it has not been drawn). */
+export const NODE_ESTIMATE = { width: 200, height: 110 };
+
 export type NodeLayout = { measured: { width: number; height: number }; handles: NodeHandle[] };
 
 /** One short line describing the node's settings: its first string parameter. */
