@@ -1,6 +1,4 @@
 import {
-  Background,
-  BackgroundVariant,
   type Connection,
   type Edge,
   ControlButton,
@@ -21,6 +19,7 @@ import { type Candidate, connectionProblem, INPUT_HANDLE, newErrorFrom, type Ste
 import { useEditor } from "../store";
 import { useColorScheme } from "../useColorScheme";
 import { FIT_PADDING, fitAll, fitBounds } from "../fit";
+import { CanvasDots } from "./canvas/CanvasDots";
 import { CanvasMiniMap } from "./canvas/CanvasMiniMap";
 import { CanvasOverview, nodeAt } from "./canvas/CanvasOverview";
 import { type Layouts, learnLayouts, withLayouts } from "./canvas/nodeLayout";
@@ -211,7 +210,7 @@ export function Canvas() {
         defaultEdgeOptions={{ type: "smoothstep" }}
         proOptions={{ hideAttribution: true }}
       >
-        <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} />
+        <CanvasDots />
         {zoomedOut && <CanvasOverview layouts={layouts} />}
         <CanvasMiniMap />
         <Controls showInteractive={false} showFitView={false}>
