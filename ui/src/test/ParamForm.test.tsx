@@ -1,4 +1,4 @@
-import { fireEvent, render, screen } from "@testing-library/react";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { useState } from "react";
 import { describe, expect, it, vi } from "vitest";
 import type { ParamKind } from "../bindings/ParamKind";
@@ -194,13 +194,14 @@ describe("the generic parameter form", () => {
     expect(onChange).toHaveBeenCalledWith("strict", true);
   });
 
-  it("code: renders a CodeMirror editor for JSON and XML declarations", () => {
+  it("code: renders a CodeMirror editor for JSON and XML declarations", async () => {
     const jsonSpec: ParamSpec = { name: "body", label: "Body", kind: { type: "code", language: "json" }, required: true, default: "{}", help: "" };
     const xmlSpec: ParamSpec = { name: "xml", label: "XML", kind: { type: "code", language: "xml" }, required: true, default: "<a/>", help: "" };
     const { container } = render(
       <ParamForm params={[jsonSpec, xmlSpec]} values={{ body: '{"a": 1}', xml: "<a>1</a>" }} onChange={() => {}} options={options} />,
     );
-    expect(field("body").querySelector(".cm-editor")).not.toBeNull();
+    // CodeMirror is loaded the first time a code field is shown (LazyCodeField).
+    await waitFor(() => expect(field("body").querySelector(".cm-editor")).not.toBeNull());
     expect(field("xml").querySelector(".cm-editor")).not.toBeNull();
     expect(container.textContent).toContain('{"a": 1}');
   });

@@ -12,7 +12,9 @@ beforeAll(() => {
 });
 
 /** Replaces the text of the CodeMirror editor inside the element with this data-testid. */
-function setCode(testId: string, text: string) {
+async function setCode(testId: string, text: string) {
+  // CodeMirror is loaded the first time a code field is shown (LazyCodeField).
+  await waitFor(() => expect(screen.getByTestId(testId).querySelector(".cm-editor")).not.toBeNull());
   const view = EditorView.findFromDOM(screen.getByTestId(testId).querySelector(".cm-editor") as HTMLElement)!;
   act(() => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } }));
 }
@@ -27,13 +29,13 @@ describe("the events view", () => {
     const form = await screen.findByTestId("new-event-form");
     expect((within(form).getByTestId("new-event-alias") as HTMLInputElement).value).toBe("signup");
 
-    setCode("new-event-json", '{ "email": "ada@example.com", }');
+    await setCode("new-event-json", '{ "email": "ada@example.com", }');
     fireEvent.click(screen.getByTestId("create-event"));
     const error = await screen.findByTestId("new-event-json-error");
     expect(error.textContent).toMatch(/not valid JSON/);
     expect(error.parentElement!.contains(screen.getByTestId("new-event-json"))).toBe(true);
 
-    setCode("new-event-json", '{ "email": "ada@example.com", "plan": "pro" }');
+    await setCode("new-event-json", '{ "email": "ada@example.com", "plan": "pro" }');
     fireEvent.click(screen.getByTestId("create-event"));
     const payload = await screen.findByTestId("event-payload");
     expect(payload.textContent).toBe('{\n  "email": "ada@example.com",\n  "plan": "pro"\n}');

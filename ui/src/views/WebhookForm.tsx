@@ -6,7 +6,7 @@ import type { HttpMethod } from "../bindings/HttpMethod";
 import type { KeyValue } from "../bindings/KeyValue";
 import type { ResponseParsing } from "../bindings/ResponseParsing";
 import type { Webhook } from "../bindings/Webhook";
-import { CodeField } from "../components/form/CodeField";
+import { LazyCodeField as CodeField } from "../components/form/LazyCodeField";
 import { ExpressionInput } from "../components/form/ExpressionInput";
 import { Choice, type FieldOptions, type Row, RowList } from "../components/form/ParamForm";
 import { variablesFor } from "../expressions";

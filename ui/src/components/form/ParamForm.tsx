@@ -11,7 +11,7 @@ import type { KeyValue } from "../../bindings/KeyValue";
 import type { ParamSpec } from "../../bindings/ParamSpec";
 import type { Webhook } from "../../bindings/Webhook";
 import { CONTACT_FIELDS, type Variable } from "../../expressions";
-import { CodeField } from "./CodeField";
+import { LazyCodeField as CodeField } from "./LazyCodeField";
 import { ExpressionInput } from "./ExpressionInput";
 import { Icon } from "../Icon";
 

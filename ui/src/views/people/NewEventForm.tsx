@@ -2,7 +2,7 @@ import { useState } from "react";
 import { api, ApiError, type StoredEvent } from "../../api";
 import type { EventDefinition } from "../../bindings/EventDefinition";
 import type { FieldType } from "../../bindings/FieldType";
-import { CodeField } from "../../components/form/CodeField";
+import { LazyCodeField as CodeField } from "../../components/form/LazyCodeField";
 import type { Variable } from "../../expressions";
 import { FieldError, type FieldErrors } from "./common";
 
