@@ -3,8 +3,10 @@
 #
 #   tests/e2e/bench/run.sh
 #
-# Uses the already-built debug app ($HOOKBOARD_E2E_APP, else ${CARGO_TARGET_DIR:-target}/debug/
-# hookboard; it does not build it: run `cargo build` or tests/e2e/run.sh first), starts Xvfb on
+# Uses an already-built app ($HOOKBOARD_E2E_APP, else ${CARGO_TARGET_DIR:-target}/release/
+# hookboard, the build users run, else .../debug/hookboard; it does not build one: run
+# `cargo build --release` first, or `cargo build` / tests/e2e/run.sh for the debug app, whose
+# unoptimized code holds more memory), starts Xvfb on
 # a free display and, inside tests/with-keyring.sh (a private D-Bus session), runs canvas.mjs,
 # which prints:
 #   - the memory of the app and its WebKit processes after 10 s idle on the demo workspace
@@ -37,11 +39,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
     exit 1
 fi
 
-app="${HOOKBOARD_E2E_APP:-${CARGO_TARGET_DIR:-$repo/target}/debug/hookboard}"
+target="${CARGO_TARGET_DIR:-$repo/target}"
+app="${HOOKBOARD_E2E_APP:-}"
+if [ -z "$app" ]; then
+    app="$target/release/hookboard"
+    [ -x "$app" ] || app="$target/debug/hookboard"
+fi
 if [ ! -x "$app" ]; then
-    echo "bench: $app is missing: build the app first (cargo build, or tests/e2e/run.sh)" >&2
+    echo "bench: $app is missing: build the app first (cargo build --release)" >&2
     exit 1
 fi
+echo "bench: measuring $app"
 export HOOKBOARD_E2E_APP="$app"
 
 # shellcheck source=tests/e2e/lib/xvfb.sh
