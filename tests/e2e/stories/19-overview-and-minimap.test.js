@@ -8,19 +8,28 @@ const transform = (app) =>
   app.browser.execute(() => document.querySelector(".react-flow__viewport")?.style.transform ?? "");
 const zoomOf = (text) => Number(/scale\(([\d.]+)\)/.exec(text)?.[1] ?? Number.NaN);
 
+/** The pane's top-left corner on screen and the view's translation and zoom. */
+async function view(app) {
+  const pane = await app.browser.execute(() => {
+    const { left, top } = document.querySelector(".react-flow__pane").getBoundingClientRect();
+    return { left, top };
+  });
+  const [, tx, ty, zoom] = /translate\(([-\d.]+)px, ([-\d.]+)px\) scale\(([\d.]+)\)/.exec(await transform(app)).map(Number);
+  return { ...pane, tx, ty, zoom };
+}
+
 story("zoomed out, the canvas shows boxes and the minimap moves the view", async (app) => {
   const node = await app.shown("node-signup");
   // Where the node is in flow coordinates, from where it is drawn at the zoom the app opens at.
-  const at = await app.browser.execute(() => {
-    const pane = document.querySelector(".react-flow__pane").getBoundingClientRect();
-    const box = document.querySelector('[data-testid="node-signup"]').getBoundingClientRect();
-    const [, tx, ty, zoom] = /translate\(([-\d.]+)px, ([-\d.]+)px\) scale\(([\d.]+)\)/
-      .exec(document.querySelector(".react-flow__viewport").style.transform)
-      .map(Number);
-    const x = (box.left + box.width / 2 - pane.left - tx) / zoom;
-    const y = (box.top + box.height / 2 - pane.top - ty) / zoom;
-    return { x, y };
+  const opened = await view(app);
+  const box = await app.browser.execute(() => {
+    const { left, top, width, height } = document.querySelector('[data-testid="node-signup"]').getBoundingClientRect();
+    return { left, top, width, height };
   });
+  const at = {
+    x: (box.left + box.width / 2 - opened.left - opened.tx) / opened.zoom,
+    y: (box.top + box.height / 2 - opened.top - opened.ty) / opened.zoom,
+  };
   assert.ok(await node.isDisplayed());
   const zoomOut = await app.browser.$(".react-flow__controls-zoomout");
   for (let i = 0; i < 20 && !(zoomOf(await transform(app)) < 0.25); i++) {
@@ -38,13 +47,8 @@ story("zoomed out, the canvas shows boxes and the minimap moves the view", async
 
   // A click where the node is drawn selects it.
   await app.waitForText("inspector", "Select a node");
-  const point = await app.browser.execute(({ x, y }) => {
-    const pane = document.querySelector(".react-flow__pane").getBoundingClientRect();
-    const [, tx, ty, zoom] = /translate\(([-\d.]+)px, ([-\d.]+)px\) scale\(([\d.]+)\)/
-      .exec(document.querySelector(".react-flow__viewport").style.transform)
-      .map(Number);
-    return { x: Math.round(pane.left + tx + x * zoom), y: Math.round(pane.top + ty + y * zoom) };
-  }, at);
+  const zoomed = await view(app);
+  const point = { x: Math.round(zoomed.left + zoomed.tx + at.x * zoomed.zoom), y: Math.round(zoomed.top + zoomed.ty + at.y * zoomed.zoom) };
   await app.browser
     .action("pointer", { parameters: { pointerType: "mouse" } })
     .move({ duration: 0, origin: "viewport", x: point.x, y: point.y })

@@ -224,6 +224,17 @@ impl Server {
         self.request("POST", path, &[], body.to_string().as_bytes())
     }
 
+    /// `POST /api/v1/rejected/{id}/replay` with an API key.
+    fn replay_rejected(&self, key: &str, id: &str) -> (u16, Value) {
+        let auth = format!("ApiKey {key}");
+        self.request(
+            "POST",
+            &format!("/api/v1/rejected/{id}/replay"),
+            &[("Authorization", &auth)],
+            b"",
+        )
+    }
+
     fn key(&self, scope: &str) -> String {
         let output = Command::new(binary())
             .args(["keys", "create", "--scope", scope, "--db"])
@@ -795,27 +806,18 @@ fn a_rejected_event_is_replayed_once_the_definition_is_fixed() {
     let fixed = dir.path().join("fixed.json");
     std::fs::write(&fixed, bundle.to_string()).expect("write");
     let server = Server::start(&fixed, &db);
-    let auth = format!("ApiKey {key}");
-    let replay = |id: &str| {
-        server.request(
-            "POST",
-            &format!("/api/v1/rejected/{id}/replay"),
-            &[("Authorization", &auth)],
-            b"",
-        )
-    };
-    let (status, body) = replay(&fixable);
+    let (status, body) = server.replay_rejected(&key, &fixable);
     assert_eq!(status, 202, "{body}");
     let event_id = body["event_id"].as_str().expect("event id").to_string();
     let runs = server.runs(&key, 1);
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0]["meta"]["event_id"], event_id.as_str());
-    let (status, _) = replay(&fixable);
+    let (status, _) = server.replay_rejected(&key, &fixable);
     assert_eq!(
         status, 404,
         "a replayed event is no longer in the rejected list"
     );
-    let (status, body) = replay(&hopeless);
+    let (status, body) = server.replay_rejected(&key, &hopeless);
     assert_eq!(status, 422, "{body}");
     let kept: Vec<String> = rejected(&db).into_iter().map(|r| r.id).collect();
     assert_eq!(kept, [hopeless]);
@@ -1699,28 +1701,17 @@ fn subscription_journeys_start_replace_abort_and_deliver() {
     }
     std::fs::write(&bundle, fixed.to_string()).expect("write");
     let server = Server::start(&bundle, &dir.path().join("hookboard.db"));
-    let auth = format!("ApiKey {key}");
     let missing_email = kept
         .iter()
         .find(|r| r.reason.contains("email"))
         .expect("the message without email");
-    let (status, body) = server.request(
-        "POST",
-        &format!("/api/v1/rejected/{}/replay", missing_email.id),
-        &[("Authorization", &auth)],
-        b"",
-    );
+    let (status, body) = server.replay_rejected(&key, &missing_email.id);
     assert_eq!(status, 202, "{body}");
     let malformed = kept
         .iter()
         .find(|r| r.id != missing_email.id)
         .expect("malformed");
-    let (status, _) = server.request(
-        "POST",
-        &format!("/api/v1/rejected/{}/replay", malformed.id),
-        &[("Authorization", &auth)],
-        b"",
-    );
+    let (status, _) = server.replay_rejected(&key, &malformed.id);
     assert_eq!(status, 400, "still malformed");
     let runs = server.runs(&key, 5);
     assert_eq!(runs.len(), 5, "the replayed message started its run");

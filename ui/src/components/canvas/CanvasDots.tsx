@@ -1,5 +1,6 @@
 import { type ReactFlowState, useStore } from "@xyflow/react";
 import { useColorScheme } from "../../useColorScheme";
+import { cssColors } from "./colors";
 
 /** Distance between two dots and their diameter, in flow pixels (scaled with the zoom). */
 const GAP = 18;
@@ -26,7 +27,7 @@ const tiles = new Map<string, string>();
 function tileFor(scheme: string): string {
   let image = tiles.get(scheme);
   if (image === undefined) {
-    image = tile(getComputedStyle(document.documentElement).getPropertyValue("--canvas-dots").trim() || "gray");
+    image = tile(cssColors(document.documentElement)("--canvas-dots") || "gray");
     tiles.set(scheme, image);
   }
   return image;

@@ -2,11 +2,11 @@ import { Panel, type ReactFlowState, useNodes, useReactFlow, useStoreApi } from 
 import { type PointerEvent, useEffect, useMemo, useRef, useState } from "react";
 import type { StepNode } from "../../graph";
 import { useEditor } from "../../store";
+import { categoryVariable, cssColors } from "./colors";
 import { type Box, NODE_ESTIMATE } from "./nodeLayout";
 
 const WIDTH = 160;
 const HEIGHT = 110;
-const CATEGORY_COLORS = { trigger: "--cat-trigger", action: "--cat-action", flow: "--cat-flow" } as const;
 
 /** While the view moves, the minimap follows it at most this often. */
 const VIEW_UPDATE_MS = 100;
@@ -83,8 +83,7 @@ export function CanvasMiniMap() {
   useEffect(() => {
     const ctx = canvas.current?.getContext("2d");
     if (!ctx) return;
-    const style = getComputedStyle(ctx.canvas);
-    const color = (name: string) => style.getPropertyValue(name).trim();
+    const color = cssColors(ctx.canvas);
     const ratio = window.devicePixelRatio || 1;
     const key = [nodes, catalogue, scale, originX, originY, ratio];
     if (!layer.current || key.some((part, i) => part !== layer.current?.key[i])) {
@@ -95,16 +94,8 @@ export function CanvasMiniMap() {
       if (!draw) return;
       draw.setTransform(ratio / scale, 0, 0, ratio / scale, (-originX * ratio) / scale, (-originY * ratio) / scale);
       draw.globalAlpha = 0.7;
-      const colors = new Map<string, string>();
       for (const n of nodes) {
-        const category = catalogue.get(n.data.kind)?.category;
-        const variable = category && category in CATEGORY_COLORS ? CATEGORY_COLORS[category as keyof typeof CATEGORY_COLORS] : "--error";
-        let fill = colors.get(variable);
-        if (fill === undefined) {
-          fill = color(variable);
-          colors.set(variable, fill);
-        }
-        draw.fillStyle = fill;
+        draw.fillStyle = color(categoryVariable(catalogue.get(n.data.kind)?.category));
         draw.fillRect(n.position.x, n.position.y, n.measured?.width ?? NODE_ESTIMATE.width, n.measured?.height ?? NODE_ESTIMATE.height);
       }
       layer.current = { key, canvas: nodesLayer };

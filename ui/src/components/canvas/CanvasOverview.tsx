@@ -3,10 +3,10 @@ import { useLayoutEffect, useMemo, useRef } from "react";
 import { shallow } from "zustand/shallow";
 import { type Catalogue, INPUT_HANDLE, type StepNode } from "../../graph";
 import { useEditor } from "../../store";
+import { categoryVariable, cssColors } from "./colors";
 import { type Box, type Layouts, layoutKey, NODE_ESTIMATE } from "./nodeLayout";
 
 const viewSelector = (s: ReactFlowState) => ({ transform: s.transform, width: s.width, height: s.height });
-const CATEGORY_COLORS: Record<string, string> = { trigger: "--cat-trigger", action: "--cat-action", flow: "--cat-flow" };
 
 type Point = { x: number; y: number };
 /** Where a node is drawn and where its edges meet it. */
@@ -38,8 +38,7 @@ function shapes(nodes: readonly StepNode[], catalogue: Catalogue, layouts: Layou
       if (h.type === "target" && h.id === INPUT_HANDLE) input = at;
       else if (h.id) ports.set(h.id, at);
     }
-    const category = catalogue.get(node.data.kind)?.category ?? "";
-    const fill = problems.get(node.id) ?? CATEGORY_COLORS[category] ?? "--error";
+    const fill = problems.get(node.id) ?? categoryVariable(catalogue.get(node.data.kind)?.category);
     out.set(node.id, { id: node.id, box, fill, selected: node.selected === true, input, ports });
   }
   return out;
@@ -92,16 +91,7 @@ export function CanvasOverview({ layouts }: { layouts: Layouts }) {
     }
     ctx.setTransform(ratio * zoom, 0, 0, ratio * zoom, ratio * tx, ratio * ty);
     const view: Box = { x: -tx / zoom, y: -ty / zoom, width: width / zoom, height: height / zoom };
-    const style = getComputedStyle(el);
-    const colors = new Map<string, string>();
-    const color = (variable: string) => {
-      let value = colors.get(variable);
-      if (value === undefined) {
-        value = style.getPropertyValue(variable).trim();
-        colors.set(variable, value);
-      }
-      return value;
-    };
+    const color = cssColors(el);
 
     // Edges first, one path per colour, as curves like React Flow's, under the boxes.
     for (const selected of [false, true]) {
