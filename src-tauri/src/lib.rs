@@ -48,9 +48,11 @@ fn data_dir(app: &tauri::AppHandle) -> tauri::Result<PathBuf> {
     }
 }
 
-/// Starts the desktop app and blocks until its window is closed. Fails when the window
+/// Starts the desktop app and blocks until its window is closed; call it from `main` before
+/// starting any thread (it may set environment variables for WebKit). Fails when the window
 /// cannot be created or the workspace database cannot be opened.
 pub fn run() -> tauri::Result<()> {
+    webview::prepare_environment();
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
