@@ -1,5 +1,5 @@
 import type { ReactFlowInstance, Rect } from "@xyflow/react";
-import { NODE_ESTIMATE } from "./components/canvas/nodeLayout";
+import { nodesBounds } from "./components/canvas/nodeLayout";
 import type { StepNode } from "./graph";
 
 const MIN_VIEW = { width: 640, height: 420 };
@@ -13,19 +13,11 @@ export const FIT_PADDING = 0.1;
  * blown up: the area is at least MIN_VIEW wide and high.
  */
 export function fitBounds(nodes: readonly StepNode[]): Rect | null {
-  if (nodes.length === 0) return null;
-  let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
-  for (const n of nodes) {
-    const w = n.measured?.width ?? NODE_ESTIMATE.width;
-    const h = n.measured?.height ?? NODE_ESTIMATE.height;
-    minX = Math.min(minX, n.position.x);
-    minY = Math.min(minY, n.position.y);
-    maxX = Math.max(maxX, n.position.x + w);
-    maxY = Math.max(maxY, n.position.y + h);
-  }
-  const width = Math.max(maxX - minX, MIN_VIEW.width);
-  const height = Math.max(maxY - minY, MIN_VIEW.height);
-  return { x: (minX + maxX) / 2 - width / 2, y: (minY + maxY) / 2 - height / 2, width, height };
+  const bounds = nodesBounds(nodes);
+  if (!bounds) return null;
+  const width = Math.max(bounds.width, MIN_VIEW.width);
+  const height = Math.max(bounds.height, MIN_VIEW.height);
+  return { x: bounds.x + bounds.width / 2 - width / 2, y: bounds.y + bounds.height / 2 - height / 2, width, height };
 }
 
 /** Zooms to show every node (see `fitBounds`). */

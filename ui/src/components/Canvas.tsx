@@ -184,7 +184,6 @@ export function Canvas() {
     <main className="canvas" aria-label={`Canvas of ${meta.name}`} onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
       <ReactFlow<StepNode>
         key={loadId}
-        className={zoomedOut ? "overview" : undefined}
         nodes={flowNodes}
         edges={overview ? NO_EDGES : edges}
         nodeTypes={nodeTypes}

@@ -3,7 +3,7 @@ import { type PointerEvent, useEffect, useMemo, useRef, useState } from "react";
 import type { StepNode } from "../../graph";
 import { useEditor } from "../../store";
 import { categoryVariable, cssColors } from "./colors";
-import { type Box, NODE_ESTIMATE } from "./nodeLayout";
+import { type Box, measuredSize, nodesBounds } from "./nodeLayout";
 
 const WIDTH = 160;
 const HEIGHT = 110;
@@ -56,17 +56,7 @@ export function CanvasMiniMap() {
   const rf = useReactFlow<StepNode>();
   const canvas = useRef<HTMLCanvasElement>(null);
 
-  const nodeBox = useMemo<Box | null>(() => {
-    if (nodes.length === 0) return null;
-    let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
-    for (const n of nodes) {
-      minX = Math.min(minX, n.position.x);
-      minY = Math.min(minY, n.position.y);
-      maxX = Math.max(maxX, n.position.x + (n.measured?.width ?? NODE_ESTIMATE.width));
-      maxY = Math.max(maxY, n.position.y + (n.measured?.height ?? NODE_ESTIMATE.height));
-    }
-    return { x: minX, y: minY, width: maxX - minX, height: maxY - minY };
-  }, [nodes]);
+  const nodeBox = useMemo(() => nodesBounds(nodes), [nodes]);
 
   const [tx, ty, zoom] = transform;
   const view: Box = { x: -tx / zoom, y: -ty / zoom, width: width / zoom, height: height / zoom };
@@ -96,7 +86,8 @@ export function CanvasMiniMap() {
       draw.globalAlpha = 0.7;
       for (const n of nodes) {
         draw.fillStyle = color(categoryVariable(catalogue.get(n.data.kind)?.category));
-        draw.fillRect(n.position.x, n.position.y, n.measured?.width ?? NODE_ESTIMATE.width, n.measured?.height ?? NODE_ESTIMATE.height);
+        const { width, height } = measuredSize(n);
+        draw.fillRect(n.position.x, n.position.y, width, height);
       }
       layer.current = { key, canvas: nodesLayer };
     }

@@ -12,6 +12,25 @@ export type Box = { x: number; y: number; width: number; height: number };
 /** Size assumed for a node whose size React Flow has not measured (it has not been drawn). */
 export const NODE_ESTIMATE = { width: 200, height: 110 };
 
+/** The size React Flow measured for the node, else NODE_ESTIMATE. */
+export function measuredSize(node: StepNode): { width: number; height: number } {
+  return { width: node.measured?.width ?? NODE_ESTIMATE.width, height: node.measured?.height ?? NODE_ESTIMATE.height };
+}
+
+/** The smallest box holding every node at its measured size (else the estimate); null without nodes. */
+export function nodesBounds(nodes: readonly StepNode[]): Box | null {
+  if (nodes.length === 0) return null;
+  let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const n of nodes) {
+    const { width, height } = measuredSize(n);
+    minX = Math.min(minX, n.position.x);
+    minY = Math.min(minY, n.position.y);
+    maxX = Math.max(maxX, n.position.x + width);
+    maxY = Math.max(maxY, n.position.y + height);
+  }
+  return { x: minX, y: minY, width: maxX - minX, height: maxY - minY };
+}
+
 export type NodeLayout = { measured: { width: number; height: number }; handles: NodeHandle[] };
 
 /** One short line describing the node's settings: its first string parameter. */
