@@ -52,10 +52,10 @@ fn data_dir(app: &tauri::AppHandle) -> tauri::Result<PathBuf> {
 /// starting any thread (it may set environment variables for WebKit). Fails when the window
 /// cannot be created or the workspace database cannot be opened.
 pub fn run() -> tauri::Result<()> {
-    webview::prepare_environment();
+    let cpu_painting = webview::prepare_environment();
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
-        .setup(|app| {
+        .setup(move |app| {
             let dir = data_dir(app.handle())?;
             let workspace = Workspace::open(&dir)?;
             if let Err(err) = workspace.seed_demo_if_new() {
@@ -68,7 +68,7 @@ pub fn run() -> tauri::Result<()> {
                 receiver: commands::receiver::LocalReceiverState::new(dir.join(workspace::DB_FILE)),
             });
             if let Some(window) = app.get_webview_window("main") {
-                webview::tune(&window)?;
+                webview::tune(&window, cpu_painting)?;
             }
             Ok(())
         })

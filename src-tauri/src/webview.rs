@@ -4,8 +4,9 @@
 //! set, hardware acceleration is turned off: there WebKitGTK's "accelerated" compositing runs
 //! on Mesa's software OpenGL, which pans the canvas at about 20 frames per second where
 //! WebKit's own CPU painting reaches 50-60, and holds about 60 MB more. Not while WebDriver
-//! drives the window: WebKitGTK 2.50 never answers a screenshot without compositing, and the
-//! end-to-end stories take one each. `HOOKBOARD_GPU=0` turns acceleration off in every case
+//! drives the window (Tauri's `TAURI_WEBVIEW_AUTOMATION=true`, set by tauri-driver): WebKitGTK
+//! 2.50 never answers a screenshot without compositing, and the end-to-end stories take one
+//! each. `HOOKBOARD_GPU=0` turns acceleration off in every case
 //! (the canvas bench, or a GPU whose driver misdraws), `HOOKBOARD_GPU=1` keeps WebKit's
 //! default. Other platforms keep their webview's defaults.
 //!
@@ -20,60 +21,45 @@ pub const GPU_ENV: &str = "HOOKBOARD_GPU";
 #[cfg(target_os = "linux")]
 const DMABUF_RENDERER_OFF_ENV: &str = "WEBKIT_DISABLE_DMABUF_RENDERER";
 
-/// Set by tauri-driver for the app it starts under WebDriver.
+/// Tauri's switch for WebDriver automation, set by tauri-driver for the app it starts.
 #[cfg(target_os = "linux")]
 const AUTOMATION_ENV: &str = "TAURI_WEBVIEW_AUTOMATION";
 
-/// Whether acceleration is to be turned off: `Some(true)` forced by `HOOKBOARD_GPU=0`,
-/// `Some(false)` for lack of a GPU, `None` when WebKit keeps its default.
-#[cfg(target_os = "linux")]
-fn acceleration_off() -> Option<bool> {
-    match std::env::var(GPU_ENV).as_deref() {
-        Ok("0") => Some(true),
-        Ok("1") => None,
-        _ if gpu_render_node() => None,
-        _ => Some(false),
-    }
-}
-
-/// Turns WebKitGTK's DMA-BUF renderer off when the window will paint on the CPU (and is not
-/// driven by WebDriver, unless forced), unless the variable is set already. Call first thing,
-/// before WebKit starts and before any other thread exists.
-pub fn prepare_environment() {
+/// Decides whether the window paints on the CPU (see the module's text) and, if so, turns the
+/// DMA-BUF renderer off unless that variable is set already; returns the decision for
+/// [`tune`]. Call first thing, before WebKit starts and before any other thread exists.
+pub fn prepare_environment() -> bool {
     #[cfg(target_os = "linux")]
     {
-        let cpu_painting = match acceleration_off() {
-            Some(true) => true,
-            Some(false) => std::env::var(AUTOMATION_ENV).as_deref() != Ok("true"),
-            None => false,
+        let cpu_painting = match std::env::var(GPU_ENV).as_deref() {
+            Ok("0") => true,
+            Ok("1") => false,
+            _ => !gpu_render_node() && std::env::var(AUTOMATION_ENV).as_deref() != Ok("true"),
         };
         if cpu_painting && std::env::var_os(DMABUF_RENDERER_OFF_ENV).is_none() {
             // SAFETY: called at the start of `run()`, while the process has one thread.
             unsafe { std::env::set_var(DMABUF_RENDERER_OFF_ENV, "1") };
         }
+        cpu_painting
     }
+    #[cfg(not(target_os = "linux"))]
+    false
 }
 
-/// Applies the setting above to the window's webview (a no-op outside Linux).
-pub fn tune(window: &tauri::WebviewWindow) -> tauri::Result<()> {
+/// Turns hardware acceleration off in the window's webview when it paints on the CPU (the
+/// decision of [`prepare_environment`]).
+pub fn tune(window: &tauri::WebviewWindow, cpu_painting: bool) -> tauri::Result<()> {
     #[cfg(target_os = "linux")]
-    {
-        let Some(forced_off) = acceleration_off() else {
-            return Ok(());
-        };
-        window.with_webview(move |webview| {
+    if cpu_painting {
+        window.with_webview(|webview| {
             use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
-            let view = webview.inner();
-            if !forced_off && view.is_controlled_by_automation() {
-                return;
-            }
-            if let Some(settings) = WebViewExt::settings(&view) {
+            if let Some(settings) = WebViewExt::settings(&webview.inner()) {
                 settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
             }
         })?;
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = window;
+    let _ = (window, cpu_painting);
     Ok(())
 }
 
