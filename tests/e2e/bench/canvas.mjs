@@ -28,81 +28,20 @@
 // with ImageMagick's `import`.
 // Each measure runs in the page and leaves its result there; WebDriver polls for it, so no
 // request stays open while the page is busy (a busy page answers nothing).
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
 import { remote } from "webdriverio";
+import { application, repo, sleep, startDriver, stopDriver, tid } from "../lib/harness.js";
 import { benchBundle, COLUMNS as DEFAULT_COLUMNS } from "./make-bundle.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, "../../..");
-const application = process.env.HOOKBOARD_E2E_APP ?? join(repo, "target/debug/hookboard");
 const IDLE_MS = 10_000;
 // A smaller graph of the same shape, to see how the figures grow (1 + 27 * columns nodes).
 const COLUMNS = Number(process.env.HOOKBOARD_BENCH_COLUMNS ?? DEFAULT_COLUMNS);
 const PAN_MS = 3_000;
 const GOALS = { renderMs: 1000, fps: 50, memoryMb: 250 };
 const GPU = process.env.HOOKBOARD_GPU ?? "0";
-
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
-const tid = (id) => `[data-testid="${id}"]`;
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => ok(port));
-    });
-  });
-}
-
-function portOpen(port) {
-  return new Promise((ok) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      ok(true);
-    });
-    socket.once("error", () => ok(false));
-  });
-}
-
-async function startDriver(env) {
-  const port = await freePort();
-  const nativePort = await freePort();
-  const log = [];
-  const child = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout.on("data", (d) => log.push(String(d)));
-  child.stderr.on("data", (d) => log.push(String(d)));
-  let exited = null;
-  child.once("exit", (code, signal) => (exited = { code, signal }));
-  for (let i = 0; i < 100; i++) {
-    if (exited) throw new Error(`tauri-driver exited (${JSON.stringify(exited)}):\n${log.join("")}`);
-    if (await portOpen(port)) return { child, port, log };
-    await sleep(100);
-  }
-  child.kill();
-  throw new Error(`tauri-driver did not listen on port ${port}:\n${log.join("")}`);
-}
-
-async function stopDriver(driver) {
-  const { child } = driver;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((ok) => child.once("exit", ok));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(timer);
-}
 
 // ---- memory: /proc ------------------------------------------------------------------------
 

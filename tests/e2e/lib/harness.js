@@ -46,10 +46,11 @@ function portOpen(port) {
   });
 }
 
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
 /** Starts tauri-driver with the app's environment; resolves once it accepts connections. */
-async function startDriver(env) {
+export async function startDriver(env) {
   const port = await freePort();
   const nativePort = await freePort();
   const log = [];
@@ -72,7 +73,7 @@ async function startDriver(env) {
 }
 
 /** Stops tauri-driver (and with it WebKitWebDriver) and waits until it has exited. */
-async function stopDriver(driver) {
+export async function stopDriver(driver) {
   const { child } = driver;
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((ok) => child.once("exit", ok));
