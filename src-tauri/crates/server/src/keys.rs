@@ -34,6 +34,37 @@ pub enum ServerDbError {
     },
 }
 
+/// Checks that `scope` can be given to a key: not blank and, when the bundle the server runs
+/// is known, one of its `api_key_scopes` (a key of any other scope would be refused with 403
+/// on every call). The error names the scope and the ones the bundle has.
+pub fn check_scope(
+    scope: &str,
+    bundle: Option<&hookboard_engine::model::Bundle>,
+) -> Result<(), String> {
+    if scope.trim().is_empty() {
+        return Err("--scope is empty: name one of the bundle's api_key_scopes".into());
+    }
+    let Some(bundle) = bundle else {
+        return Ok(());
+    };
+    if bundle.api_key_scopes.iter().any(|s| s.name == scope) {
+        return Ok(());
+    }
+    let known: Vec<String> = bundle
+        .api_key_scopes
+        .iter()
+        .map(|s| format!("`{}`", s.name))
+        .collect();
+    Err(if known.is_empty() {
+        format!("the bundle has no api_key_scopes, so a key of scope `{scope}` could post nothing")
+    } else {
+        format!(
+            "the bundle has no API-key scope `{scope}`; its scopes: {}",
+            known.join(", ")
+        )
+    })
+}
+
 /// First store schema version with the server's tables.
 pub const SERVER_SCHEMA_VERSION: usize = 3;
 

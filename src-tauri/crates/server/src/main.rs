@@ -224,6 +224,10 @@ enum KeysCommand {
         /// SQLite database file the server uses.
         #[arg(long, env = "HOOKBOARD_DB", default_value = "hookboard.db")]
         db: PathBuf,
+        /// Bundle file or directory the server runs: when given, the scope must be one of its
+        /// `api_key_scopes` (exit 2 otherwise, naming the scopes it has).
+        #[arg(long, env = "HOOKBOARD_BUNDLE")]
+        bundle: Option<PathBuf>,
     },
 }
 
@@ -324,8 +328,27 @@ fn main() -> ExitCode {
         Command::Publish(args) => run_publish(&runtime, args.request(Direction::Publish)),
         Command::Unpublish(args) => run_publish(&runtime, args.request(Direction::Unpublish)),
         Command::Keys {
-            command: KeysCommand::Create { scope, db },
+            command: KeysCommand::Create { scope, db, bundle },
         } => {
+            let loaded = match bundle {
+                Some(path) => {
+                    let options = hookboard_engine::validate::ValidationOptions {
+                        allow_insecure_http: true,
+                    };
+                    match hookboard_server::bundle::load_bundle(&path, options) {
+                        Ok((bundle, _warnings)) => Some(bundle),
+                        Err(e) => {
+                            eprintln!("hookboard-server: {e}");
+                            return ExitCode::from(2);
+                        }
+                    }
+                }
+                None => None,
+            };
+            if let Err(message) = hookboard_server::keys::check_scope(&scope, loaded.as_ref()) {
+                eprintln!("hookboard-server: no key created: {message}");
+                return ExitCode::from(2);
+            }
             let created = hookboard_store::Store::open(&db)
                 .map_err(|e| e.to_string())
                 .and_then(|_| ServerDb::open(&db).map_err(|e| e.to_string()))

@@ -1928,3 +1928,47 @@ fn publish_registers_each_subscription_endpoint_and_unpublish_removes_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--public-url"));
 }
+
+/// `keys create --bundle` refuses a scope the bundle does not have (a key that would get 403 on
+/// every call) and a blank scope, with exit 2, naming the scopes there are, and creates nothing;
+/// a scope the bundle has gets a key.
+#[test]
+fn keys_create_checks_the_scope_against_the_bundle() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("keys.db");
+    let demo =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../tests/fixtures/demo.bundle.json");
+    let create = |scope: &str| {
+        Command::new(binary())
+            .args(["keys", "create", "--scope", scope, "--db"])
+            .arg(&db)
+            .arg("--bundle")
+            .arg(&demo)
+            .env_remove("HOOKBOARD_BUNDLE")
+            .output()
+            .expect("keys create")
+    };
+
+    let out = create("signup");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no API-key scope `signup`") && stderr.contains("`signups`"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "no key is printed");
+    assert!(!db.exists(), "nothing was written");
+
+    let out = create("  ");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--scope is empty"));
+
+    let out = create("signups");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(key.starts_with("hbk_"), "{key}");
+}
