@@ -217,6 +217,9 @@ fn run_publish(runtime: &tokio::runtime::Runtime, request: PublishRequest) -> Ex
 enum KeysCommand {
     /// Creates an API key for a scope of the bundle (`api_key_scopes`) and prints it once;
     /// only its SHA-256 hash is stored.
+    ///
+    /// Exit status: 0 when the key is created; 2, with nothing written, when the scope is
+    /// blank, the `--bundle` cannot be loaded or has no such scope; 1 when the database fails.
     Create {
         /// Scope name, as in the bundle's `api_key_scopes`.
         #[arg(long)]
@@ -225,8 +228,9 @@ enum KeysCommand {
         #[arg(long, env = "HOOKBOARD_DB", default_value = "hookboard.db")]
         db: PathBuf,
         /// Bundle file or directory the server runs: when given, the scope must be one of its
-        /// `api_key_scopes` (exit 2 otherwise, naming the scopes it has).
-        #[arg(long, env = "HOOKBOARD_BUNDLE")]
+        /// `api_key_scopes` (exit 2 otherwise, naming the scopes it has). Only this flag is
+        /// read, not HOOKBOARD_BUNDLE: a key may be made ahead of the bundle that adds its scope.
+        #[arg(long)]
         bundle: Option<PathBuf>,
     },
 }
@@ -338,7 +342,7 @@ fn main() -> ExitCode {
                     match hookboard_server::bundle::load_bundle(&path, options) {
                         Ok((bundle, _warnings)) => Some(bundle),
                         Err(e) => {
-                            eprintln!("hookboard-server: {e}");
+                            eprintln!("hookboard-server: no key created: {e}");
                             return ExitCode::from(2);
                         }
                     }

@@ -1944,7 +1944,6 @@ fn keys_create_checks_the_scope_against_the_bundle() {
             .arg(&db)
             .arg("--bundle")
             .arg(&demo)
-            .env_remove("HOOKBOARD_BUNDLE")
             .output()
             .expect("keys create")
     };
@@ -1962,6 +1961,7 @@ fn keys_create_checks_the_scope_against_the_bundle() {
     let out = create("  ");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--scope is empty"));
+    assert!(!db.exists(), "nothing was written");
 
     let out = create("signups");
     assert!(
