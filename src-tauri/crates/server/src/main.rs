@@ -334,22 +334,19 @@ fn main() -> ExitCode {
         Command::Keys {
             command: KeysCommand::Create { scope, db, bundle },
         } => {
-            let loaded = match bundle {
-                Some(path) => {
-                    let options = hookboard_engine::validate::ValidationOptions {
-                        allow_insecure_http: true,
-                    };
-                    match hookboard_server::bundle::load_bundle(&path, options) {
-                        Ok((bundle, _warnings)) => Some(bundle),
-                        Err(e) => {
-                            eprintln!("hookboard-server: no key created: {e}");
-                            return ExitCode::from(2);
-                        }
-                    }
-                }
-                None => None,
+            // Only the scopes are read: the URL rule is the server's business, not the key's.
+            let options = hookboard_engine::validate::ValidationOptions {
+                allow_insecure_http: true,
             };
-            if let Err(message) = hookboard_server::keys::check_scope(&scope, loaded.as_ref()) {
+            let checked = bundle
+                .map(|path| hookboard_server::bundle::load_bundle(&path, options))
+                .transpose()
+                .map_err(|e| e.to_string())
+                .and_then(|loaded| {
+                    let bundle = loaded.map(|(bundle, _warnings)| bundle);
+                    hookboard_server::keys::check_scope(&scope, bundle.as_ref())
+                });
+            if let Err(message) = checked {
                 eprintln!("hookboard-server: no key created: {message}");
                 return ExitCode::from(2);
             }

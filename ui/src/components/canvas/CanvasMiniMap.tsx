@@ -1,17 +1,15 @@
-import { Panel, type ReactFlowState, useNodes, useReactFlow, useStoreApi } from "@xyflow/react";
+import { Panel, useNodes, useReactFlow, useStoreApi } from "@xyflow/react";
 import { type PointerEvent, useEffect, useMemo, useRef, useState } from "react";
 import type { StepNode } from "../../graph";
 import { useEditor } from "../../store";
 import { categoryVariable, cssColors } from "./colors";
-import { type Box, measuredSize, nodesBounds } from "./nodeLayout";
+import { type Box, measuredSize, nodesBounds, paneViewSelector, visibleBox } from "./nodeLayout";
 
 const WIDTH = 160;
 const HEIGHT = 110;
 
 /** While the view moves, the minimap follows it at most this often. */
 const VIEW_UPDATE_MS = 100;
-
-const viewSelector = (s: ReactFlowState) => ({ transform: s.transform, width: s.width, height: s.height });
 
 /**
  * The view (transform and size of the pane), updated at most every VIEW_UPDATE_MS while it
@@ -20,14 +18,14 @@ const viewSelector = (s: ReactFlowState) => ({ transform: s.transform, width: s.
  */
 function useView() {
   const store = useStoreApi();
-  const [view, setView] = useState(() => viewSelector(store.getState()));
+  const [view, setView] = useState(() => paneViewSelector(store.getState()));
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | null = null;
     let last = 0;
     const update = () => {
       timer = null;
       last = performance.now();
-      setView(viewSelector(store.getState()));
+      setView(paneViewSelector(store.getState()));
     };
     const unsubscribe = store.subscribe((s, prev) => {
       if ((s.transform === prev.transform && s.width === prev.width && s.height === prev.height) || timer !== null) return;
@@ -52,14 +50,14 @@ function useView() {
 export function CanvasMiniMap() {
   const nodes = useNodes<StepNode>();
   const catalogue = useEditor((s) => s.catalogue);
-  const { transform, width, height } = useView();
+  const paneView = useView();
   const rf = useReactFlow<StepNode>();
   const canvas = useRef<HTMLCanvasElement>(null);
 
   const nodeBox = useMemo(() => nodesBounds(nodes), [nodes]);
 
-  const [tx, ty, zoom] = transform;
-  const view: Box = { x: -tx / zoom, y: -ty / zoom, width: width / zoom, height: height / zoom };
+  const zoom = paneView.transform[2];
+  const view = visibleBox(paneView);
   // What the map shows: the nodes and the view, centred, with a margin.
   const shown = nodeBox ? union(nodeBox, view) : view;
   const scale = (Math.max(shown.width / WIDTH, shown.height / HEIGHT) || 1) * 1.1;

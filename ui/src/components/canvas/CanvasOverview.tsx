@@ -1,12 +1,11 @@
-import { type ReactFlowState, useStore } from "@xyflow/react";
+import { useStore } from "@xyflow/react";
 import { useLayoutEffect, useMemo, useRef } from "react";
 import { shallow } from "zustand/shallow";
 import { type Catalogue, INPUT_HANDLE, type StepNode } from "../../graph";
 import { useEditor } from "../../store";
 import { categoryVariable, cssColors } from "./colors";
-import { type Box, type Layouts, layoutKey, NODE_ESTIMATE } from "./nodeLayout";
+import { type Box, type Layouts, layoutKey, NODE_ESTIMATE, paneViewSelector, visibleBox } from "./nodeLayout";
 
-const viewSelector = (s: ReactFlowState) => ({ transform: s.transform, width: s.width, height: s.height });
 
 type Point = { x: number; y: number };
 /** Where a node is drawn and where its edges meet it. */
@@ -62,7 +61,7 @@ export function CanvasOverview({ layouts }: { layouts: Layouts }) {
   const edges = useEditor((s) => s.edges);
   const catalogue = useEditor((s) => s.catalogue);
   const issues = useEditor((s) => s.issues);
-  const { transform, width, height } = useStore(viewSelector, shallow);
+  const { transform, width, height } = useStore(paneViewSelector, shallow);
   const canvas = useRef<HTMLCanvasElement>(null);
 
   const byId = useMemo(() => {
@@ -90,7 +89,7 @@ export function CanvasOverview({ layouts }: { layouts: Layouts }) {
       ctx.clearRect(0, 0, pixelWidth, pixelHeight);
     }
     ctx.setTransform(ratio * zoom, 0, 0, ratio * zoom, ratio * tx, ratio * ty);
-    const view: Box = { x: -tx / zoom, y: -ty / zoom, width: width / zoom, height: height / zoom };
+    const view = visibleBox({ transform, width, height });
     const color = cssColors(el);
 
     // Edges first, one path per colour, as curves like React Flow's, under the boxes.

@@ -4,11 +4,22 @@
 // whether it shows a summary line and its ports (titles and summaries stay on one line), so
 // one node of each such shape is measured by React Flow and the others take its layout.
 
-import type { InternalNode, NodeHandle } from "@xyflow/react";
+import type { InternalNode, NodeHandle, ReactFlowState } from "@xyflow/react";
 import { type Catalogue, portsOf, type StepNode } from "../../graph";
 
 /** A rectangle in flow coordinates. */
 export type Box = { x: number; y: number; width: number; height: number };
+/** The pane's view as React Flow holds it: transform `[x, y, zoom]` and the pane's size. */
+export type PaneView = Pick<ReactFlowState, "transform" | "width" | "height">;
+
+/** Selects the pane's view from React Flow's store (compare with `shallow`). */
+export const paneViewSelector = (s: ReactFlowState): PaneView => ({ transform: s.transform, width: s.width, height: s.height });
+
+/** The part of the flow the pane shows, in flow coordinates. */
+export function visibleBox({ transform: [tx, ty, zoom], width, height }: PaneView): Box {
+  return { x: -tx / zoom, y: -ty / zoom, width: width / zoom, height: height / zoom };
+}
+
 /** Size assumed for a node whose size React Flow has not measured (it has not been drawn). */
 export const NODE_ESTIMATE = { width: 200, height: 110 };
 

@@ -10,7 +10,7 @@ const CodeField = lazy(() => import("./CodeField").then((m) => ({ default: m.Cod
  */
 export function LazyCodeField(props: ComponentProps<typeof EagerCodeField>) {
   return (
-    <Suspense fallback={<textarea className="code-loading" id={props.id} readOnly value={props.value} aria-label={props.label} />}>
+    <Suspense fallback={<textarea className="input mono code-loading" id={props.id} readOnly value={props.value} aria-label={props.label} />}>
       <CodeField {...props} />
     </Suspense>
   );
