@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use axum::http::StatusCode;
 use hookboard_engine::model::{EventContext, EventDefinition, FieldType};
+use hookboard_store::is_valid_email;
 use serde_json::{Map, Value};
 
 /// An inbound body that passed validation.
@@ -35,20 +36,6 @@ fn type_name(field_type: FieldType) -> &'static str {
     }
 }
 
-pub(crate) fn is_email(text: &str) -> bool {
-    match text.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !text.chars().any(char::is_whitespace)
-                && !domain.contains('@')
-        }
-        None => false,
-    }
-}
-
 fn is_date(text: &str) -> bool {
     chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
         || chrono::DateTime::parse_from_rfc3339(text).is_ok()
@@ -57,7 +44,7 @@ fn is_date(text: &str) -> bool {
 
 fn type_ok(field_type: FieldType, value: &Value) -> bool {
     match field_type {
-        FieldType::Email => value.as_str().is_some_and(is_email),
+        FieldType::Email => value.as_str().is_some_and(is_valid_email),
         FieldType::Text => value.is_string(),
         FieldType::Number => value.is_number(),
         FieldType::Boolean => value.is_boolean(),
@@ -87,6 +74,15 @@ fn finish(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string);
+    if let Some(email) = &email
+        && !is_valid_email(email)
+    {
+        problems.push(format!(
+            "field `{}`: `{}` is not a valid email address",
+            definition.email_field,
+            email.escape_debug()
+        ));
+    }
     if email.is_none()
         && !problems
             .iter()
@@ -265,7 +261,7 @@ pub fn group_members(value: &Value) -> Result<Vec<hookboard_store::GroupMember>,
             ));
         }
         if let Some(email) = &member.email
-            && !is_email(email)
+            && !is_valid_email(email)
         {
             problems.push(format!("[{at}].email: `{email}` is not an email address"));
         }
@@ -351,6 +347,18 @@ mod tests {
             problems
                 .iter()
                 .any(|p| p.contains("missing required field `order_id`"))
+        );
+    }
+
+    #[test]
+    fn an_email_field_typed_as_text_must_still_hold_an_address_contacts_can_have() {
+        let mut definition = definition();
+        definition.fields[0].field_type = FieldType::Text;
+        let body = json!({"customer": {"email": "a@b..co"}, "order_id": "o-1"});
+        let problems = map_webhook(&definition, &body).expect_err("refused");
+        assert_eq!(
+            problems,
+            vec!["field `email`: `a@b..co` is not a valid email address".to_string()]
         );
     }
 

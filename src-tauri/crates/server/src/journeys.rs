@@ -18,7 +18,7 @@ use hookboard_engine::trace::{RunStatus, RunTrace, Step, StepError, StepStatus};
 use hookboard_store::{RunMeta, RunRecord, StoredEvent, Wait};
 use serde_json::{Map, Value, json};
 
-use crate::inbound::{Accepted, Refusal, is_email, parse_json};
+use crate::inbound::{Accepted, Refusal, parse_json};
 use crate::serve::{
     App, RunStart, Work, check_signature, commit_event, error, off_thread, reject, run_and_store,
     store_run, wake_at,
@@ -237,8 +237,11 @@ pub fn check_message(
     };
     let email = read("email", "email");
     let primary_key = read("primary_key", "primary key");
-    if !email.is_empty() && !is_email(&email) {
-        problems.push(format!("email: `{email}` is not an email address"));
+    if !email.is_empty() && !hookboard_store::is_valid_email(&email) {
+        problems.push(format!(
+            "email: `{}` is not an email address",
+            email.escape_debug()
+        ));
     }
     if !problems.is_empty() {
         return Err(Refusal {

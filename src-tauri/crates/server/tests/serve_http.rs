@@ -498,9 +498,41 @@ fn a_repeated_primary_key_is_acknowledged_again_with_the_same_id_and_runs_once()
     assert_eq!(first["event_id"], second["event_id"]);
     let key = server.key("signups");
     assert_eq!(server.runs(&key, 1).len(), 1);
+    // The same key from another address is the same event: acknowledged, no new contact.
+    let (status, third) = server.post("/hooks/signup", &order("bob@example.com", "s-1"));
+    assert_eq!(status, 202, "{third}");
+    assert_eq!(first["event_id"], third["event_id"]);
+    assert_eq!(third["duplicate"], true);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(server.runs(&key, 1).len(), 1);
     assert_eq!(crm.calls().len(), 1);
+    let store = Store::open(&server.db).expect("store");
+    assert!(
+        store
+            .find_contact_by_email("bob@example.com")
+            .expect("lookup")
+            .is_none(),
+        "a repeat creates no contact"
+    );
+}
+
+#[test]
+fn an_address_contacts_cannot_have_is_a_422_and_the_body_is_kept_as_rejected() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = webhook_server(&dir, &crm);
+    let addresses = ["a@b..co", ".a@b.co", "a@-b.co", "n\u{0}@example.com"];
+    for (at, address) in addresses.iter().enumerate() {
+        let (status, body) = server.post("/hooks/signup", &order(address, &format!("s-{at}")));
+        assert_eq!(status, 422, "{address}: {body}");
+        let problems = body["problems"].to_string();
+        assert!(problems.contains("email address"), "{address}: {problems}");
+        assert!(body["rejected_id"].is_string(), "{body}");
+    }
+    assert_eq!(rejected(&server.db).len(), addresses.len());
+    let (status, body) = server.post("/hooks/signup", &order("ada@example.com", "s-ok"));
+    assert_eq!(status, 202, "a good address still goes through: {body}");
+    assert_eq!(server.runs(&server.key("signups"), 1).len(), 1);
 }
 
 #[test]
@@ -553,6 +585,18 @@ fn the_public_api_needs_a_key_of_the_right_scope_and_validates_strictly() {
         body.as_bytes(),
     );
     assert_eq!(status, 202, "the contact exists now: {answer}");
+    let repeat = json!({"email": "bob@example.com", "signup_id": "s-1", "plan": "pro"});
+    let (status, again) = server.request(
+        "POST",
+        path,
+        &[("Authorization", &signups)],
+        repeat.to_string().as_bytes(),
+    );
+    assert_eq!(
+        status, 202,
+        "a repeated key is acknowledged, contact or not: {again}"
+    );
+    assert_eq!(again["event_id"], answer["event_id"]);
     assert_eq!(server.runs(&signups["ApiKey ".len()..], 1).len(), 1);
 }
 

@@ -59,8 +59,9 @@ pub struct GroupInfo {
 const ENTITY: &str = "contact";
 const WHAT: &str = "contact custom fields";
 
-/// Whether `email` looks like a deliverable address: `local@domain.tld`, no spaces, sane dots.
-pub(crate) fn is_valid_email(email: &str) -> bool {
+/// Whether `email` looks like a deliverable address: `local@domain.tld`, no spaces or control
+/// characters, sane dots and hyphens. The one rule for contacts, whoever creates them.
+pub fn is_valid_email(email: &str) -> bool {
     if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }

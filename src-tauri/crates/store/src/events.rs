@@ -90,7 +90,8 @@ pub enum AcceptedEvent {
     Stored {
         /// The event's id and whether it was a repeat.
         inserted: InsertedEvent,
-        /// The contact it is for.
+        /// The contact it is for (for a repeat: the stored event's; empty when that contact
+        /// has been deleted since).
         contact_id: String,
         /// When it was stored (for a repeat: when the repeat arrived).
         received_at: DateTime<Utc>,
@@ -164,10 +165,15 @@ fn decode_rejected(row: RejectedRow) -> Result<RejectedEvent> {
     })
 }
 
-fn existing_event(conn: &Connection, alias: &str, primary_key: &str) -> Result<Option<String>> {
+/// The id and contact of the stored event with this alias and primary key, if any.
+fn existing_event(
+    conn: &Connection,
+    alias: &str,
+    primary_key: &str,
+) -> Result<Option<(String, Option<String>)>> {
     Ok(conn
-        .prepare_cached("SELECT id FROM events WHERE alias = ?1 AND primary_key = ?2")?
-        .query_row([alias, primary_key], |row| row.get(0))
+        .prepare_cached("SELECT id, contact_id FROM events WHERE alias = ?1 AND primary_key = ?2")?
+        .query_row([alias, primary_key], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?)
 }
 
@@ -182,6 +188,19 @@ pub(crate) fn accept(conn: &Connection, new: &NewEvent) -> Result<AcceptedEvent>
             "event primary key",
             "the primary key is empty",
         ));
+    }
+    let received_at = now();
+    // A repeat is acknowledged with the stored event and its contact, before any contact is
+    // looked up or created for the repeat's own email.
+    if let Some((id, stored_contact)) = existing_event(conn, &event.alias, &new.primary_key)? {
+        return Ok(AcceptedEvent::Stored {
+            inserted: InsertedEvent {
+                id,
+                duplicate: true,
+            },
+            contact_id: stored_contact.unwrap_or_default(),
+            received_at,
+        });
     }
     let email = new.email.trim();
     let contact_id = match id_by_email(conn, email)? {
@@ -199,17 +218,6 @@ pub(crate) fn accept(conn: &Connection, new: &NewEvent) -> Result<AcceptedEvent>
         }
         None => return Ok(AcceptedEvent::NoContact),
     };
-    let received_at = now();
-    if let Some(id) = existing_event(conn, &event.alias, &new.primary_key)? {
-        return Ok(AcceptedEvent::Stored {
-            inserted: InsertedEvent {
-                id,
-                duplicate: true,
-            },
-            contact_id,
-            received_at,
-        });
-    }
     let id = crate::ordered_id();
     conn.prepare_cached(
         "INSERT INTO events (id, alias, source, contact_id, payload, primary_key, received_at)
@@ -270,7 +278,7 @@ impl Store {
         }
         let payload = to_json(&event.payload, "event payload")?;
         self.with_tx(|tx| {
-            if let Some(id) = existing_event(tx, &event.alias, primary_key)? {
+            if let Some((id, _)) = existing_event(tx, &event.alias, primary_key)? {
                 return Ok(InsertedEvent {
                     id,
                     duplicate: true,
