@@ -511,7 +511,7 @@ async fn continue_run(
             &options,
         )
         .await;
-    tracing::info!(run_id = %trace.run_id, workflow = %trace.workflow, port, status = ?trace.status, "waiting run went on");
+    tracing::info!(run_id = %trace.run_id, workflow = %trace.workflow, port, status = trace.status.as_str(), "waiting run went on");
     let now = chrono::Utc::now();
     let run_id = trace.run_id.clone();
     let record = RunRecord {

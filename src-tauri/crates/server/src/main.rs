@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hookboard_server::keys::ServerDb;
 use hookboard_server::publish::{Direction, PublishRequest, publish};
@@ -63,7 +64,7 @@ enum Command {
         #[arg(long, env = "HOOKBOARD_ENV")]
         env: Option<String>,
         /// Allow http:// URLs to hosts other than loopback.
-        #[arg(long, env = "HOOKBOARD_ALLOW_INSECURE_HTTP")]
+        #[arg(long, env = "HOOKBOARD_ALLOW_INSECURE_HTTP", value_parser = BoolishValueParser::new())]
         allow_insecure_http: bool,
     },
     /// Receives events over HTTP, stores them, and runs the workflows they trigger.
@@ -78,7 +79,8 @@ enum Command {
     /// its "Enters group" triggers for each new member. A scope listing no alias covers all.
     /// Bodies are at most 512 KiB. An event is acknowledged (202 with its id) only once it is
     /// committed to the database; events not yet run are run after a restart. SIGTERM stops
-    /// accepting, lets runs in flight finish (up to 20 s) and exits 0.
+    /// accepting, lets open requests and runs in flight finish (up to --shutdown-grace) and
+    /// exits 0.
     ///
     /// Exit status: 2 when the bundle, environment or secrets file is wrong (the reason, with
     /// every bundle problem and its path, on stderr), 1 when the database or address fails.
@@ -105,8 +107,21 @@ enum Command {
         /// Allow outbound requests to private, loopback and link-local addresses (refused by
         /// default: the resolved address of every request and redirect is checked, and a
         /// refused step fails with the error kind `blocked_address`).
-        #[arg(long, env = "HOOKBOARD_ALLOW_PRIVATE_NETWORK")]
+        #[arg(long, env = "HOOKBOARD_ALLOW_PRIVATE_NETWORK", value_parser = BoolishValueParser::new())]
         allow_private_network: bool,
+        /// Allow http:// URLs to hosts other than loopback (refused by default: requests and
+        /// their credentials would travel unencrypted).
+        #[arg(long, env = "HOOKBOARD_ALLOW_INSECURE_HTTP", value_parser = BoolishValueParser::new())]
+        allow_insecure_http: bool,
+        /// Seconds that open requests and runs in flight get after SIGTERM; then the process
+        /// exits, and the events of unfinished runs run again at the next start.
+        #[arg(
+            long,
+            env = "HOOKBOARD_SHUTDOWN_GRACE",
+            default_value_t = 20,
+            value_name = "SECONDS"
+        )]
+        shutdown_grace: u64,
         /// Most events and runs waiting for a worker. Past it a new event waits up to 2 s for
         /// room, then gets 503 with `Retry-After: 1`, so that a server receiving more than it
         /// can run keeps a bounded backlog.
@@ -153,7 +168,7 @@ struct PublishArgs {
     #[arg(long, env = "HOOKBOARD_SECRETS_FILE")]
     secrets_file: Option<PathBuf>,
     /// Allow requests to private, loopback and link-local addresses.
-    #[arg(long, env = "HOOKBOARD_ALLOW_PRIVATE_NETWORK")]
+    #[arg(long, env = "HOOKBOARD_ALLOW_PRIVATE_NETWORK", value_parser = BoolishValueParser::new())]
     allow_private_network: bool,
 }
 
@@ -245,6 +260,7 @@ fn main() -> ExitCode {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(filter);
     match cli.log_format {
         LogFormat::Text => logs.init(),
@@ -309,6 +325,8 @@ fn main() -> ExitCode {
             env,
             secrets_file,
             allow_private_network,
+            allow_insecure_http,
+            shutdown_grace,
             max_queue,
         } => {
             let config = ServeConfig {
@@ -319,6 +337,8 @@ fn main() -> ExitCode {
                 env,
                 secrets_file,
                 allow_private_network,
+                allow_insecure_http,
+                shutdown_grace: std::time::Duration::from_secs(shutdown_grace),
                 max_queue,
             };
             match runtime.block_on(serve(config)) {

@@ -3,6 +3,7 @@
 //! picked up again after a restart.
 
 use std::collections::HashMap;
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,6 +55,12 @@ pub struct ServeConfig {
     pub secrets_file: Option<PathBuf>,
     /// Allow outbound requests to private, loopback and link-local addresses.
     pub allow_private_network: bool,
+    /// Allow http:// URLs to hosts other than loopback (SPEC 8: refused unless a server flag
+    /// says so).
+    pub allow_insecure_http: bool,
+    /// How long, after SIGTERM, open requests and runs in flight may take before the process
+    /// exits anyway ([`DEFAULT_SHUTDOWN_GRACE`]).
+    pub shutdown_grace: std::time::Duration,
     /// Most events and runs waiting for a worker; past it, new events wait up to
     /// [`ACCEPT_WAIT`] for room, then get 503 with `Retry-After` (backpressure).
     pub max_queue: usize,
@@ -148,7 +155,7 @@ pub(crate) enum Work {
 /// then serves until the process ends.
 pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
     let options = ValidationOptions {
-        allow_insecure_http: false,
+        allow_insecure_http: config.allow_insecure_http,
     };
     let (bundle, warnings) =
         load_bundle(&config.bundle, options).map_err(|e| StartError::Input(e.to_string()))?;
@@ -173,11 +180,17 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
     // address and redirects included) unless `--allow-private-network` says so.
     let policy = HttpPolicy {
         block_private_networks: !config.allow_private_network,
+        allow_insecure_http: config.allow_insecure_http,
         ..HttpPolicy::default()
     };
     let engine = Engine::new(policy).map_err(|e| StartError::Runtime(e.to_string()))?;
     if config.allow_private_network {
         tracing::info!("private network addresses allowed for outbound requests");
+    }
+    if config.allow_insecure_http {
+        tracing::warn!(
+            "http:// allowed to any host: requests and their credentials are not encrypted"
+        );
     }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -261,31 +274,59 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
     let addr = listener
         .local_addr()
         .map_err(|e| StartError::Runtime(e.to_string()))?;
-    eprintln!("hookboard-server: listening on http://{addr}");
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| StartError::Runtime(format!("the server stopped: {e}")))?;
+    tracing::info!(%addr, "listening on http://{addr}");
+    let (signalled, mut on_signal) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router(app))
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = signalled.send(());
+        })
+        .into_future();
+    let mut server = std::pin::pin!(server);
+    let served = tokio::select! {
+        served = &mut server => Some(served),
+        _ = &mut on_signal => None,
+    };
+    // The grace period counts from the signal: requests still being received or answered,
+    // then the runs in flight, share it; a client that never finishes its request cannot
+    // hold the server up.
+    let grace = config.shutdown_grace;
+    let deadline = tokio::time::Instant::now() + grace;
+    let connections_closed = match served {
+        Some(served) => {
+            served.map_err(|e| StartError::Runtime(format!("the server stopped: {e}")))?;
+            true
+        }
+        None => matches!(
+            tokio::time::timeout_at(deadline, &mut server).await,
+            Ok(Ok(()))
+        ),
+    };
     // No new events arrive now; workers finish the run they are in, the rest stays queued in
     // the database for the next start.
     let _ = stop.send(true);
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+    let drained = tokio::time::timeout_at(deadline, async {
         while workers.join_next().await.is_some() {}
     })
     .await;
+    if !connections_closed {
+        tracing::warn!(
+            "stopped waiting for open requests after {}s; their clients get no answer",
+            grace.as_secs_f64()
+        );
+    }
     match drained {
-        Ok(()) => eprintln!("hookboard-server: stopped; queued events run at the next start"),
-        Err(_) => eprintln!(
-            "hookboard-server: stopped after {}s with runs in flight; their events run again at \
-             the next start",
-            SHUTDOWN_GRACE.as_secs()
+        Ok(()) => tracing::info!("stopped; queued events run at the next start"),
+        Err(_) => tracing::warn!(
+            "stopped after {}s with runs in flight; their events run again at the next start",
+            grace.as_secs_f64()
         ),
     }
     Ok(())
 }
 
-/// How long in-flight runs may take to finish after SIGTERM.
-pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+/// Default of [`ServeConfig::shutdown_grace`].
+pub const DEFAULT_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Resolves on SIGTERM or Ctrl-C.
 async fn shutdown_signal() {
@@ -309,7 +350,7 @@ async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-    eprintln!("hookboard-server: shutting down");
+    tracing::info!("shutting down: no new requests; runs in flight may finish");
 }
 
 /// The HTTP routes, with the 512 KiB body limit. Every route is registered with its
@@ -1348,7 +1389,7 @@ pub(crate) async fn run_and_store(
         finished_at: (trace.status != RunStatus::Waiting).then(chrono::Utc::now),
     };
     let event_id = start.event_id.as_deref().unwrap_or("");
-    tracing::info!(event_id, run_id = %trace.run_id, workflow = %workflow.name, status = ?trace.status, "run stored");
+    tracing::info!(event_id, run_id = %trace.run_id, workflow = %workflow.name, status = trace.status.as_str(), "run stored");
     let record = RunRecord {
         update_contact: trace.contact != contact && !trace.contact.id.is_empty(),
         wake_at: wake_at(&trace),

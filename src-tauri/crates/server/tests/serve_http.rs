@@ -622,6 +622,41 @@ fn bundle_problems_stop_the_start_with_exit_2_and_their_paths() {
     assert!(stderr.contains("workflows"), "{stderr}");
 }
 
+#[test]
+fn http_to_a_host_beyond_loopback_needs_allow_insecure_http() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut bundle = demo();
+    bundle["webhooks"][0]["url"] = json!("http://192.0.2.1:9/contacts");
+    let path = dir.path().join("plain-http.json");
+    std::fs::write(&path, bundle.to_string()).expect("write");
+    let db = dir.path().join("hookboard.db");
+    let output = Command::new(binary())
+        .arg("serve")
+        .arg("--bundle")
+        .arg(&path)
+        .arg("--db")
+        .arg(&db)
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .args(["--env", "local"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("http://192.0.2.1:9"), "{stderr}");
+    drop(crm);
+    let server = Server::spawn_exactly(
+        &path,
+        &db,
+        1,
+        Stdio::null(),
+        &["--allow-insecure-http"],
+        &[],
+    );
+    let (status, body) = server.request("GET", "/healthz", &[], b"");
+    assert_eq!(status, 200, "starts with the flag: {body}");
+}
+
 /// One HTTP/1.1 request on a fresh connection; the body is written on its own thread so that
 /// an early answer (413) is read even when the server stops reading.
 fn send(
@@ -795,23 +830,73 @@ fn sigterm_lets_the_run_in_flight_finish_and_exits_0() {
     // The run is waiting for the slow CRM when the signal comes.
     std::thread::sleep(Duration::from_millis(500));
     assert!(stored_runs(&server.db).is_empty());
-    let term = Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(term.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = server.child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the server did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    terminate(&server.child);
+    let status = exit_within(&mut server.child, Duration::from_secs(20));
     assert_eq!(status.code(), Some(0));
     let runs = stored_runs(&server.db);
     assert_eq!(runs.len(), 1, "the run in flight was finished and stored");
     assert_eq!(crm.calls().len(), 1);
+}
+
+/// Sends SIGTERM to the server.
+fn terminate(child: &Child) {
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(term.success());
+}
+
+/// Waits for the process to end, failing the test past `limit`.
+fn exit_within(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_client_that_never_finishes_its_request_cannot_hold_sigterm_past_the_grace_period() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = bundle_file(dir.path(), &crm, true);
+    let log = dir.path().join("server.log");
+    let mut server = Server::spawn(
+        &bundle,
+        &dir.path().join("hookboard.db"),
+        2,
+        Stdio::from(std::fs::File::create(&log).expect("log file")),
+        &["--shutdown-grace", "2"],
+        &[],
+    );
+    let (status, body) = server.post("/hooks/signup", &order("ada@example.com", "s-1"));
+    assert_eq!(status, 202, "{body}");
+    let mut slow = std::net::TcpStream::connect(server.addr).expect("connect");
+    slow.write_all(
+        b"POST /hooks/signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+          Content-Length: 100\r\n\r\n{\"signup_id\":",
+    )
+    .expect("half a request");
+    std::thread::sleep(Duration::from_millis(300));
+    let signalled = Instant::now();
+    terminate(&server.child);
+    let status = exit_within(&mut server.child, Duration::from_secs(15));
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        signalled.elapsed() >= Duration::from_secs(2),
+        "the open request had its grace period"
+    );
+    let log = std::fs::read_to_string(&log).expect("log");
+    assert!(log.contains("stopped waiting for open requests"), "{log}");
+    assert_eq!(
+        stored_runs(&server.db).len(),
+        1,
+        "the acknowledged event ran"
+    );
 }
 
 #[test]
@@ -939,14 +1024,31 @@ fn json_logs_carry_event_and_run_ids_and_no_secret() {
     let runs = server.runs(&key, 1);
     let run_id = runs[0]["id"].as_str().expect("run id").to_string();
     assert_eq!(crm.calls().len(), 1);
-    drop(server);
+    let mut server = server;
+    terminate(&server.child);
+    exit_within(&mut server.child, Duration::from_secs(20));
     let text = std::fs::read_to_string(&log_path).expect("log");
     assert!(!text.contains(SECRET), "a secret in the log:\n{text}");
+    // Every line, the start and the shutdown included, is one JSON object.
     let lines: Vec<Value> = text
         .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| serde_json::from_str(l).expect("JSON log line"))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: not JSON: {l}")))
         .collect();
+    let message = |line: &Value| line["fields"]["message"].as_str().unwrap_or("").to_string();
+    assert!(
+        lines.iter().any(|l| message(l).starts_with("listening on")),
+        "{text}"
+    );
+    assert!(
+        lines.iter().any(|l| message(l).starts_with("stopped")),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| message(l) == "run stored" && l["fields"]["status"] == "completed"),
+        "the run's status as the API spells it:\n{text}"
+    );
     let field = |line: &Value, name: &str| line["fields"][name].as_str().map(str::to_string);
     assert!(
         lines
