@@ -204,6 +204,10 @@ impl Frame {
     }
 }
 
+/// The deepest element nesting read from a response, as serde_json limits JSON: deeper
+/// documents are refused rather than turned into values too deep to print, store or drop.
+pub const MAX_XML_DEPTH: usize = 128;
+
 fn xml_error(pos: u64, e: &dyn std::fmt::Display) -> ParseError {
     ParseError::new(format!("invalid XML at byte {pos}: {e}"))
 }
@@ -235,6 +239,12 @@ pub fn parse_xml(body: &[u8]) -> Result<Value, ParseError> {
             Event::Start(start) => {
                 if stack.is_empty() && root.is_some() {
                     return Err(xml_error(pos, &"more than one root element"));
+                }
+                if stack.len() == MAX_XML_DEPTH {
+                    return Err(xml_error(
+                        pos,
+                        &format!("elements are nested more than {MAX_XML_DEPTH} deep"),
+                    ));
                 }
                 stack.push(Frame::open(&start, pos)?);
             }

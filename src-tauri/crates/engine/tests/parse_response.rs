@@ -261,3 +261,23 @@ fn json_pointer_lookups() {
     let err = pointer(&v, "/bad~2escape").expect_err("bad escape");
     assert!(err.message.contains("`/bad~2escape`"), "{}", err.message);
 }
+
+#[test]
+fn xml_nested_past_the_limit_is_refused_not_a_crash() {
+    use hookboard_engine::parse::MAX_XML_DEPTH;
+    let nested = |depth: usize| format!("{}x{}", "<a>".repeat(depth), "</a>".repeat(depth));
+    let deepest = xml(&nested(MAX_XML_DEPTH));
+    let mut value = &deepest;
+    for _ in 0..MAX_XML_DEPTH - 1 {
+        value = &value["a"];
+    }
+    assert_eq!(value, &json!({"a": "x"}), "the limit itself is read");
+    // 50,000 levels used to overflow the stack and abort the process.
+    let err = parse_err(&ResponseParsing::Xml, &nested(50_000));
+    assert!(
+        err.message
+            .contains(&format!("nested more than {MAX_XML_DEPTH} deep")),
+        "{}",
+        err.message
+    );
+}
