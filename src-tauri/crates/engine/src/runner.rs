@@ -405,7 +405,15 @@ impl Engine {
                     let name = path.get("name").and_then(Value::as_str).unwrap_or("");
                     let when = path.get("when").and_then(Value::as_str).unwrap_or("");
                     let matched = match status_matcher(when) {
-                        Some((low, high)) => match status {
+                        Some(Err(message)) => {
+                            s.status = StepStatus::Error;
+                            s.error = Some(step_error(
+                                "config",
+                                format!("node `{}`, path `{name}`: {message}", node.id),
+                            ));
+                            return s;
+                        }
+                        Some(Ok((low, high))) => match status {
                             Some(code) => code >= low && code <= high,
                             None => {
                                 s.status = StepStatus::Error;
@@ -623,6 +631,9 @@ impl Engine {
         });
         match parsed {
             Ok(value) => outcome.parsed = Some(value),
+            // An error answer's body is often an HTML page: the status still routes it, and
+            // `${data.<webhook>}` is empty rather than the error port taken.
+            Err(_) if !(200..300).contains(&response.status) => outcome.parsed = Some(Value::Null),
             Err(e) => {
                 return fail(
                     outcome,
@@ -661,12 +672,15 @@ impl Engine {
         })?;
         let mut headers = Vec::new();
         let mut query = Vec::new();
+        // Query values are percent-encoded into the URL; sent as headers instead, they may
+        // not hold a line break.
+        let query_escape = if webhook.params_in_headers {
+            Escape::Header
+        } else {
+            Escape::Plain
+        };
         for pair in &webhook.query {
-            let value = render(
-                &format!("query `{}`", pair.name),
-                &pair.value,
-                Escape::Header,
-            )?;
+            let value = render(&format!("query `{}`", pair.name), &pair.value, query_escape)?;
             query.push((pair.name.clone(), value));
         }
         if webhook.params_in_headers {

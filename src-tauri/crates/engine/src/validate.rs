@@ -983,19 +983,38 @@ fn validate_params(
     }
 }
 
-/// Whether a switch path's `when` is a status match (`200-299`, `404`, `4xx`).
-pub fn status_matcher(when: &str) -> Option<(u16, u16)> {
+/// A switch path's `when` read as a status match (`200-299`, `404`, `4xx`): `None` when it is
+/// a condition instead; `Some(Err)` when it is shaped like a status match that no response
+/// can meet (`300-200`, `99`, `600-700`), with what is wrong.
+pub fn status_matcher(when: &str) -> Option<Result<(u16, u16), String>> {
     let when = when.trim();
-    if let Some((a, b)) = when.split_once('-') {
-        let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
-        return (a <= b).then_some((a, b));
-    }
-    if when.len() == 3 && when.ends_with("xx") {
-        let hundred: u16 = when[..1].parse().ok()?;
-        return Some((hundred * 100, hundred * 100 + 99));
-    }
-    let code: u16 = when.parse().ok()?;
-    Some((code, code))
+    let number = |text: &str| {
+        let text = text.trim();
+        (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.parse::<u32>().unwrap_or(u32::MAX))
+    };
+    let (low, high) = if let Some((a, b)) = when.split_once('-') {
+        (number(a)?, number(b)?)
+    } else if when.len() == 3 && when.ends_with("xx") {
+        let hundred = number(&when[..1])?;
+        (hundred * 100, hundred * 100 + 99)
+    } else {
+        let code = number(when)?;
+        (code, code)
+    };
+    let valid = 100..=599;
+    Some(if !valid.contains(&low) || !valid.contains(&high) {
+        Err(format!(
+            "`{when}` is not an HTTP status (100 to 599), so no response can match it"
+        ))
+    } else if low > high {
+        Err(format!(
+            "`{when}` is an empty range: write the lower status first ({high}-{low})"
+        ))
+    } else {
+        // Both are within 100..=599, so they fit.
+        Ok((low as u16, high as u16))
+    })
 }
 
 fn check_switch_paths(value: &Value, ex: &Expressions) -> Result<(), (String, String)> {
@@ -1020,6 +1039,9 @@ fn check_switch_paths(value: &Value, ex: &Expressions) -> Result<(), (String, St
         }
         if when.trim().is_empty() {
             return Err(("missing_value".into(), format!("path `{name}` has no rule")));
+        }
+        if let Some(Err(message)) = status_matcher(when) {
+            return Err(("invalid_status".into(), format!("path `{name}`: {message}")));
         }
         if status_matcher(when).is_none()
             && let Err(e) = ex.check_condition(when)

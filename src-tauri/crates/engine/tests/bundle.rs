@@ -231,6 +231,28 @@ fn switch_paths_and_field_mappings_are_checked() {
     b["workflows"][0]["nodes"][2]["params"]["paths"][1]["when"] = json!("${data.crm_upsert.ok ==");
     let issue = find(&issues_of(&b), "invalid_expression").clone();
     assert_eq!(issue.path, "workflows[0].nodes[2].params.paths");
+    // Shaped like a status rule but met by no response: refused, not read as a condition
+    // (`300-200` would be the number 100, which is truthy: every response would match).
+    for (when, says) in [
+        ("300-200", "empty range"),
+        ("99", "not an HTTP status"),
+        ("600-700", "not an HTTP status"),
+        ("9xx", "not an HTTP status"),
+    ] {
+        let mut b = demo();
+        b["workflows"][0]["nodes"][2]["params"]["paths"][0]["when"] = json!(when);
+        let issue = find(&issues_of(&b), "invalid_status").clone();
+        assert_eq!(issue.path, "workflows[0].nodes[2].params.paths", "{when}");
+        assert!(issue.message.contains(says), "{when}: {}", issue.message);
+    }
+    for when in ["100-599", "4xx", "204", " 200 - 299 "] {
+        let mut b = demo();
+        b["workflows"][0]["nodes"][2]["params"]["paths"][0]["when"] = json!(when);
+        assert!(
+            !issues_of(&b).iter().any(|i| i.code == "invalid_status"),
+            "{when}"
+        );
+    }
     let mut b = demo();
     b["workflows"][0]["nodes"][3]["params"]["mappings"][0]["field"] = json!("shoe_size");
     let issue = find(&issues_of(&b), "unknown_field").clone();

@@ -305,6 +305,25 @@ async fn a_parse_failure_takes_the_error_port() {
 }
 
 #[tokio::test]
+async fn an_error_answer_whose_body_does_not_parse_is_still_routed_by_its_status() {
+    let server = TestServer::start().await;
+    // `status 404` as text, like the HTML error pages many APIs answer with.
+    let wh = webhook("WH", "/status/404");
+    let trace = run(
+        &bundle(vec![wh], routing_workflow()),
+        &server,
+        &MemorySecretStore::new(),
+    )
+    .await;
+    assert_eq!(path_taken(&trace), "not_found", "{trace:#?}");
+    let call = &trace.steps[1];
+    assert!(call.error.is_none(), "{call:#?}");
+    let response = call.response.as_ref().expect("response");
+    assert_eq!(response.body, "status 404");
+    assert_eq!(response.parsed, Value::Null);
+}
+
+#[tokio::test]
 async fn an_unwired_error_port_fails_the_run_visibly() {
     let server = TestServer::start().await;
     let port = support::closed_port().await;
@@ -677,4 +696,44 @@ async fn a_contact_entering_a_group_starts_from_that_groups_trigger() {
     })
     .await;
     assert_eq!(signup, ("on_signup".to_string(), json!("event")));
+}
+
+#[tokio::test]
+async fn a_line_break_in_a_query_value_is_percent_encoded_and_refused_only_in_a_header() {
+    let server = TestServer::start().await;
+    let mut wh = webhook("WH", "/echo");
+    wh.query = vec![hookboard_engine::model::KeyValue {
+        name: "note".into(),
+        value: "${ 'first\\nsecond' }".into(),
+    }];
+    let trace = run(
+        &bundle(vec![wh.clone()], routing_workflow()),
+        &server,
+        &MemorySecretStore::new(),
+    )
+    .await;
+    assert_eq!(path_taken(&trace), "ok", "{trace:#?}");
+    let got = &server.requests_to("/echo")[0];
+    assert_eq!(got.query.as_deref(), Some("note=first%0Asecond"));
+
+    wh.params_in_headers = true;
+    let trace = run(
+        &bundle(vec![wh], routing_workflow()),
+        &server,
+        &MemorySecretStore::new(),
+    )
+    .await;
+    assert_eq!(trace.status, RunStatus::Failed);
+    let err = trace.steps[1].error.as_ref().expect("error");
+    assert!(
+        err.message
+            .contains("query `note`: a header value may not contain a line break"),
+        "{}",
+        err.message
+    );
+    assert_eq!(
+        server.requests_to("/echo").len(),
+        1,
+        "nothing more was sent"
+    );
 }
