@@ -133,6 +133,13 @@ impl ServerDb {
         Ok(CreatedKey { id, key })
     }
 
+    /// Deletes the key with this id (one that could not be handed over, for example).
+    pub fn delete_key(&self, id: &str) -> rusqlite::Result<()> {
+        self.lock()
+            .execute("DELETE FROM server_api_keys WHERE id = ?1", [id])
+            .map(|_| ())
+    }
+
     /// The scope of this key, if it is a known key. Every stored hash is compared, each in
     /// constant time, so the answer time does not depend on which key (if any) matched.
     pub fn scope_of(&self, key: &str) -> rusqlite::Result<Option<String>> {

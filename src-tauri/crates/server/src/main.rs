@@ -208,12 +208,12 @@ fn run_publish(runtime: &tokio::runtime::Runtime, request: PublishRequest) -> Ex
                     p.subscription
                 );
             }
-            match serde_json::to_string_pretty(&publications) {
-                Ok(json) => println!("{json}"),
-                Err(e) => {
-                    eprintln!("hookboard-server: cannot print the outcome: {e}");
-                    return ExitCode::from(1);
-                }
+            let printed = serde_json::to_string_pretty(&publications)
+                .map_err(|e| e.to_string())
+                .and_then(|json| print_line(&json));
+            if let Err(e) = printed {
+                eprintln!("hookboard-server: cannot print the outcome: {e}");
+                return ExitCode::from(1);
             }
             if publications.iter().all(|p| p.ok) {
                 ExitCode::SUCCESS
@@ -302,12 +302,12 @@ fn main() -> ExitCode {
             };
             match runtime.block_on(run(&request)) {
                 Ok(trace) => {
-                    match serde_json::to_string_pretty(&trace) {
-                        Ok(json) => println!("{json}"),
-                        Err(e) => {
-                            eprintln!("hookboard-server: cannot print the trace: {e}");
-                            return ExitCode::from(1);
-                        }
+                    let printed = serde_json::to_string_pretty(&trace)
+                        .map_err(|e| e.to_string())
+                        .and_then(|json| print_line(&json));
+                    if let Err(e) = printed {
+                        eprintln!("hookboard-server: cannot print the trace: {e}");
+                        return ExitCode::from(1);
                     }
                     ExitCode::from(u8::try_from(exit_code(&trace)).unwrap_or(1))
                 }
@@ -373,10 +373,18 @@ fn main() -> ExitCode {
             let created = hookboard_store::Store::open(&db)
                 .map_err(|e| e.to_string())
                 .and_then(|_| ServerDb::open(&db).map_err(|e| e.to_string()))
-                .and_then(|server_db| server_db.create_key(&scope).map_err(|e| e.to_string()));
+                .and_then(|server_db| {
+                    let key = server_db.create_key(&scope).map_err(|e| e.to_string())?;
+                    Ok((server_db, key))
+                });
             match created {
-                Ok(key) => {
-                    println!("{}", key.key);
+                Ok((server_db, key)) => {
+                    // A key nobody saw is useless: it is taken back when it cannot be printed.
+                    if let Err(e) = print_line(&key.key) {
+                        let _ = server_db.delete_key(&key.id);
+                        eprintln!("hookboard-server: no key created: cannot print it: {e}");
+                        return ExitCode::from(1);
+                    }
                     eprintln!(
                         "hookboard-server: key {} created for scope `{scope}`; it is shown only now",
                         key.id
@@ -393,4 +401,13 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Writes `text` and a newline to stdout; an error (a closed pipe) is returned, not a panic.
+fn print_line(text: &str) -> Result<(), String> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("stdout: {e}"))
 }

@@ -360,3 +360,25 @@ fn bad_input_exits_2_with_a_clear_message() {
         "clap names the missing flag: {stderr}"
     );
 }
+
+#[test]
+fn a_closed_stdout_is_an_error_message_not_a_panic() {
+    let crm = Crm::start(201);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = demo_for(&dir, &format!("http://{}", crm.addr), |_| {});
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin!("hookboard-server"))
+        .arg("run")
+        .arg(&bundle)
+        .args(["--workflow", "welcome", "--env", "local", "--event"])
+        .arg(event_file(&dir))
+        .env("HOOKBOARD_SECRET_CRM", SECRET)
+        .stdout(writer)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot print the trace"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -2117,4 +2117,26 @@ fn keys_create_checks_the_scope_against_the_bundle() {
     );
     let key = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert!(key.starts_with("hbk_"), "{key}");
+
+    // Nobody reads stdout (`keys create … | true`): the key cannot be shown, so none is kept.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = Command::new(binary())
+        .args(["keys", "create", "--scope", "signups", "--db"])
+        .arg(&db)
+        .stdout(writer)
+        .output()
+        .expect("keys create");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no key created: cannot print it"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let keys: i64 = rusqlite::Connection::open(&db)
+        .expect("db")
+        .query_row("SELECT COUNT(*) FROM server_api_keys", [], |row| row.get(0))
+        .expect("count");
+    assert_eq!(keys, 1, "only the key that was shown is kept");
 }
