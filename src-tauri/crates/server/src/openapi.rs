@@ -117,6 +117,30 @@ pub struct RunReplayed {
     pub replay_of: String,
 }
 
+/// A body the server refused, kept for replay.
+#[derive(ToSchema)]
+pub struct RejectedDoc {
+    /// Id to read or replay it by.
+    pub id: String,
+    /// Alias (or subscription name) it was posted to.
+    pub alias: String,
+    /// `public_api`, `webhook` or `subscription`.
+    pub source: String,
+    /// Why it was refused: the message, then every problem.
+    pub reason: String,
+    /// The body as received (invalid UTF-8 replaced by U+FFFD).
+    pub body: String,
+    /// RFC 3339 time it arrived.
+    pub received_at: String,
+}
+
+/// Refused bodies, newest first.
+#[derive(ToSchema)]
+pub struct RejectedList {
+    /// The refused bodies.
+    pub rejected: Vec<RejectedDoc>,
+}
+
 /// A contact to add to a group: by id, by email, or both; a missing contact with an email is
 /// created.
 #[derive(ToSchema)]

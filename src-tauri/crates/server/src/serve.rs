@@ -363,6 +363,8 @@ pub fn router(app: App) -> Router {
         .routes(routes!(webhook_event))
         .routes(routes!(public_api_event))
         .routes(routes!(replay_rejected))
+        .routes(routes!(list_rejected))
+        .routes(routes!(get_rejected))
         .routes(routes!(list_runs))
         .routes(routes!(get_run))
         .routes(routes!(replay_run))
@@ -501,6 +503,131 @@ async fn accept(
     }
 }
 
+/// A rejected body as the API shows it.
+fn rejected_json(rejected: &hookboard_store::RejectedEvent) -> Value {
+    json!({
+        "id": rejected.id,
+        "alias": rejected.alias,
+        "source": rejected.source,
+        "reason": rejected.reason,
+        "body": String::from_utf8_lossy(&rejected.raw_body),
+        "received_at": rejected.received_at.to_rfc3339(),
+    })
+}
+
+/// The rejected event `id`, if the key's scope covers the alias it was posted to; `Err` is
+/// the answer (404, 403).
+async fn rejected_in_scope(
+    app: &App,
+    scope: &str,
+    id: String,
+) -> Result<hookboard_store::RejectedEvent, Response> {
+    let store = app.store.clone();
+    let rejected = blocking(move || match store.get_rejected_event(&id) {
+        Ok(rejected) => Ok(rejected),
+        Err(e) if e.code() == "not_found" => {
+            Err(Box::new(error(StatusCode::NOT_FOUND, e.to_string())))
+        }
+        Err(e) => Err(failed(e)),
+    })
+    .await?;
+    if !scope_covers(&app.bundle, scope, &rejected.alias) {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            format!(
+                "this API key's scope `{scope}` does not cover `{}`, which this body was posted to",
+                rejected.alias
+            ),
+        ));
+    }
+    Ok(rejected)
+}
+
+/// `GET /api/v1/rejected` (API key): the bodies the server refused, newest first, with why.
+#[utoipa::path(get, path = "/api/v1/rejected", tag = "inbound",
+    params(
+        ("alias" = Option<String>, Query, description = "Only those posted to this alias"),
+        ("limit" = Option<usize>, Query, description = "At most this many (default 100, at most 1000)"),
+    ),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "Refused bodies, newest first", body = crate::openapi::RejectedList),
+        (status = 400, description = "limit is not a whole number", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The key's scope does not cover the alias (without `alias`: does not cover every event)", body = crate::openapi::ErrorBody),
+    ))]
+async fn list_rejected(
+    State(app): State<App>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let scope = match authenticate(&app, &headers).await {
+        Ok(scope) => scope,
+        Err(response) => return response,
+    };
+    let alias = query.get("alias").cloned();
+    let allowed = match &alias {
+        Some(alias) => scope_covers(&app.bundle, &scope, alias),
+        None => scope_covers_everything(&app.bundle, &scope),
+    };
+    if !allowed {
+        return error(
+            StatusCode::FORBIDDEN,
+            format!(
+                "this API key's scope `{scope}` does not cover {}",
+                alias.map_or(
+                    "every event; ask for one alias with ?alias=".to_string(),
+                    |a| { format!("`{a}`") }
+                )
+            ),
+        );
+    }
+    let limit = match query.get("limit").map(|text| text.parse::<usize>()) {
+        None => 100,
+        Some(Ok(limit)) => limit.min(1000),
+        Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "limit must be a whole number"),
+    };
+    let store = app.store.clone();
+    match blocking(move || {
+        store
+            .list_rejected_events(alias.as_deref(), limit)
+            .map_err(failed)
+    })
+    .await
+    {
+        Ok(rejected) => axum::Json(json!({
+            "rejected": rejected.iter().map(rejected_json).collect::<Vec<_>>()
+        }))
+        .into_response(),
+        Err(response) => response,
+    }
+}
+
+/// `GET /api/v1/rejected/{id}` (API key): one refused body, with why.
+#[utoipa::path(get, path = "/api/v1/rejected/{id}", tag = "inbound",
+    params(("id" = String, Path, description = "Id of a rejected event")),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The refused body and why", body = crate::openapi::RejectedDoc),
+        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The key's scope does not cover the alias it was posted to", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No rejected event with this id", body = crate::openapi::ErrorBody),
+    ))]
+async fn get_rejected(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let scope = match authenticate(&app, &headers).await {
+        Ok(scope) => scope,
+        Err(response) => return response,
+    };
+    match rejected_in_scope(&app, &scope, id).await {
+        Ok(rejected) => axum::Json(rejected_json(&rejected)).into_response(),
+        Err(response) => response,
+    }
+}
+
 /// `POST /api/v1/rejected/{id}/replay` (API key): validates a rejected body again against the
 /// current definition; when it passes, the event is committed and run as if just received, and
 /// the rejected copy is deleted. Webhook events create their contact; public API events follow
@@ -513,9 +640,12 @@ async fn accept(
     security(("api_key" = [])),
     responses(
         (status = 202, description = "Valid now: committed, queued and removed from the rejected list", body = crate::openapi::EventAccepted),
+        (status = 400, description = "The body is still malformed JSON, or createContact is not true or false", body = crate::openapi::ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The key's scope does not cover the alias it was posted to", body = crate::openapi::ErrorBody),
         (status = 404, description = "No rejected event with this id, or its alias is gone", body = crate::openapi::ErrorBody),
         (status = 422, description = "Still not valid; it stays in the rejected list", body = crate::openapi::ErrorBody),
+        (status = 503, description = "The queue is full; retry after Retry-After seconds", body = crate::openapi::ErrorBody),
     ))]
 async fn replay_rejected(
     State(app): State<App>,
@@ -523,20 +653,11 @@ async fn replay_rejected(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = authenticate(&app, &headers).await {
-        return response;
-    }
-    let store = app.store.clone();
-    let rejected_id = id.clone();
-    let rejected = match blocking(move || match store.get_rejected_event(&rejected_id) {
-        Ok(rejected) => Ok(rejected),
-        Err(e) if e.code() == "not_found" => {
-            Err(Box::new(error(StatusCode::NOT_FOUND, e.to_string())))
-        }
-        Err(e) => Err(failed(e)),
-    })
-    .await
-    {
+    let scope = match authenticate(&app, &headers).await {
+        Ok(scope) => scope,
+        Err(response) => return response,
+    };
+    let rejected = match rejected_in_scope(&app, &scope, id.clone()).await {
         Ok(rejected) => rejected,
         Err(response) => return response,
     };
@@ -811,18 +932,20 @@ async fn public_api_event(
         Ok(scope) => scope,
         Err(response) => return response,
     };
-    let Some(definition) = definition(&app, &alias, EventContext::PublicApi) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            format!("no public API event `{alias}`"),
-        );
-    };
+    // The scope first: a key learns nothing about aliases beyond its scope, not even which
+    // exist.
     if !scope_covers(&app.bundle, &scope, &alias) {
         return error(
             StatusCode::FORBIDDEN,
             format!("this API key's scope `{scope}` does not cover the event `{alias}`"),
         );
     }
+    let Some(definition) = definition(&app, &alias, EventContext::PublicApi) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no public API event `{alias}`"),
+        );
+    };
     let create_contact = match create_contact_flag(&query) {
         Ok(create) => create,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),
@@ -836,7 +959,7 @@ async fn public_api_event(
 #[utoipa::path(get, path = "/api/v1/runs", tag = "runs",
     params(
         ("workflow" = Option<String>, Query, description = "Only runs of this workflow"),
-        ("status" = Option<String>, Query, description = "`completed`, `failed` or `waiting`"),
+        ("status" = Option<String>, Query, description = "`completed`, `failed`, `waiting` or `aborted`"),
         ("contact" = Option<String>, Query, description = "Only runs for this contact id"),
         ("from" = Option<String>, Query, description = "RFC 3339; runs started at or after it"),
         ("to" = Option<String>, Query, description = "RFC 3339; runs started before it"),
@@ -845,7 +968,7 @@ async fn public_api_event(
     ),
     security(("api_key" = [])),
     responses(
-        (status = 200, description = "One page of runs, newest first", body = crate::openapi::RunList),
+        (status = 200, description = "One page of runs, newest first; a key whose scope lists aliases sees the runs of the workflows those events and groups start", body = crate::openapi::RunList),
         (status = 400, description = "A parameter is malformed; the message names it", body = crate::openapi::ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorBody),
     ))]
@@ -854,9 +977,14 @@ async fn list_runs(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = authenticate(&app, &headers).await {
-        return response;
-    }
+    let scope = match authenticate(&app, &headers).await {
+        Ok(scope) => scope,
+        Err(response) => return response,
+    };
+    // A key whose scope lists aliases sees the runs of the workflows those events (and
+    // groups) start.
+    let workflows = (!scope_covers_everything(&app.bundle, &scope))
+        .then(|| workflows_started_within(&app.bundle, &scope));
     let mut filter = RunFilter {
         workflow: query.get("workflow").cloned(),
         contact_id: query.get("contact").cloned(),
@@ -868,7 +996,7 @@ async fn list_runs(
             Err(_) => {
                 return error(
                     StatusCode::BAD_REQUEST,
-                    format!("status must be completed, failed or waiting, not `{status}`"),
+                    format!("status must be completed, failed, waiting or aborted, not `{status}`"),
                 );
             }
         }
@@ -905,7 +1033,13 @@ async fn list_runs(
         }
     }
     let store = app.store.clone();
-    match blocking(move || store.list_runs_started(&filter, &started).map_err(failed)).await {
+    match blocking(move || {
+        store
+            .list_runs_started(&filter, &started, workflows.as_deref())
+            .map_err(failed)
+    })
+    .await
+    {
         Ok(runs) => axum::Json(json!({"runs": runs})).into_response(),
         Err(response) => response,
     }
@@ -917,25 +1051,58 @@ async fn list_runs(
     responses(
         (status = 200, description = "The run with its steps", body = crate::openapi::RunDoc),
         (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The key's scope does not cover the run's event alias (or group)", body = crate::openapi::ErrorBody),
         (status = 404, description = "No run with this id", body = crate::openapi::ErrorBody),
     ))]
 async fn get_run(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    if let Err(response) = authenticate(&app, &headers).await {
-        return response;
-    }
-    let store = app.store.clone();
-    let result = blocking(move || match store.get_run(&id) {
-        Ok(run) => Ok(run),
-        Err(e) if e.code() == "not_found" => {
-            Err(Box::new(error(StatusCode::NOT_FOUND, e.to_string())))
-        }
-        Err(e) => Err(failed(e)),
-    })
-    .await;
-    match result {
-        Ok(run) => axum::Json(run).into_response(),
+    let scope = match authenticate(&app, &headers).await {
+        Ok(scope) => scope,
+        Err(response) => return response,
+    };
+    match run_with_event(&app, &scope, id).await {
+        Ok((run, _event)) => axum::Json(run).into_response(),
         Err(response) => response,
     }
+}
+
+/// The stored run `id` and the event it ran with (the received one, or the one it was queued
+/// with), if the key's scope covers that event's alias (or group); `Err` is the answer (404,
+/// 403).
+async fn run_with_event(
+    app: &App,
+    scope: &str,
+    id: String,
+) -> Result<(hookboard_store::StoredRun, Event), Response> {
+    let store = app.store.clone();
+    let (run, event) = blocking(move || {
+        let run = match store.get_run(&id) {
+            Ok(run) => run,
+            Err(e) if e.code() == "not_found" => {
+                return Err(Box::new(error(StatusCode::NOT_FOUND, e.to_string())));
+            }
+            Err(e) => return Err(failed(e)),
+        };
+        let event = match &run.meta.event_id {
+            Some(event_id) => store.get_event(event_id).map_err(failed)?.event,
+            None => match store.get_queued_run(&id) {
+                Ok(queued) => queued.event,
+                Err(e) if e.code() == "not_found" => Event::default(),
+                Err(e) => return Err(failed(e)),
+            },
+        };
+        Ok((run, event))
+    })
+    .await?;
+    let subject = subject_of(&event);
+    if !scope_covers(&app.bundle, scope, &subject) {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            format!(
+                "this API key's scope `{scope}` does not cover `{subject}`, which this run started from"
+            ),
+        ));
+    }
+    Ok((run, event))
 }
 
 /// Whether a key of `scope` may act on `subject` (an event alias, or `group:<name>`): the
@@ -944,6 +1111,44 @@ fn scope_covers(bundle: &Bundle, scope: &str, subject: &str) -> bool {
     bundle.api_key_scopes.iter().any(|s| {
         s.name == scope && (s.aliases.is_empty() || s.aliases.iter().any(|a| a == subject))
     })
+}
+
+/// Whether a key of `scope` may act on every event: the scope is in the bundle and lists no
+/// aliases. Listing runs or rejected bodies of every alias needs such a key.
+fn scope_covers_everything(bundle: &Bundle, scope: &str) -> bool {
+    bundle
+        .api_key_scopes
+        .iter()
+        .any(|s| s.name == scope && s.aliases.is_empty())
+}
+
+/// The workflows a key of `scope` can start: those with an event trigger of an alias, or a
+/// group trigger of a `group:<name>`, that the scope lists.
+fn workflows_started_within(bundle: &Bundle, scope: &str) -> Vec<String> {
+    use hookboard_engine::catalogue::kinds;
+    let param = |node: &hookboard_engine::model::Node, name: &str| {
+        node.params
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    bundle
+        .workflows
+        .iter()
+        .filter(|workflow| {
+            workflow.nodes.iter().any(|node| {
+                let subject = match node.kind.as_str() {
+                    kinds::TRIGGER_EVENT => param(node, "alias"),
+                    kinds::TRIGGER_GROUP => format!("group:{}", param(node, "group")),
+                    _ => return false,
+                };
+                scope_covers(bundle, scope, &subject)
+            })
+        })
+        .map(|workflow| workflow.name.clone())
+        .collect()
 }
 
 /// Source of the events a contact entering a group starts runs with.
@@ -986,41 +1191,10 @@ async fn replay_run(
         Ok(scope) => scope,
         Err(response) => return response,
     };
-    let store = app.store.clone();
-    let run_id = id.clone();
-    let found = blocking(move || {
-        let run = match store.get_run(&run_id) {
-            Ok(run) => run,
-            Err(e) if e.code() == "not_found" => {
-                return Err(Box::new(error(StatusCode::NOT_FOUND, e.to_string())));
-            }
-            Err(e) => return Err(failed(e)),
-        };
-        // The event it ran with: the received one, or the one it was queued with.
-        let event = match &run.meta.event_id {
-            Some(event_id) => store.get_event(event_id).map_err(failed)?.event,
-            None => match store.get_queued_run(&run_id) {
-                Ok(queued) => queued.event,
-                Err(e) if e.code() == "not_found" => Event::default(),
-                Err(e) => return Err(failed(e)),
-            },
-        };
-        Ok((run, event))
-    })
-    .await;
-    let (run, event) = match found {
+    let (run, event) = match run_with_event(&app, &scope, id.clone()).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    let subject = subject_of(&event);
-    if !scope_covers(&app.bundle, &scope, &subject) {
-        return error(
-            StatusCode::FORBIDDEN,
-            format!(
-                "this API key's scope `{scope}` does not cover `{subject}`, which this run started from"
-            ),
-        );
-    }
     if app.bundle.workflow(&run.trace.workflow).is_none() {
         return error(
             StatusCode::CONFLICT,

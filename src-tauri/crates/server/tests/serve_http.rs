@@ -960,6 +960,80 @@ fn a_rejected_event_is_replayed_once_the_definition_is_fixed() {
 }
 
 #[test]
+fn rejected_bodies_and_runs_are_shown_only_within_a_keys_scope() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = webhook_server(&dir, &crm);
+    let signups = format!("ApiKey {}", server.key("signups"));
+    let others = format!("ApiKey {}", server.key("others"));
+    let ghost = format!("ApiKey {}", server.key("ghost"));
+    let get = |path: &str, auth: &str| server.request("GET", path, &[("Authorization", auth)], b"");
+
+    let (status, body) = server.post("/hooks/signup", &json!({"signup_id": "s-1"}));
+    assert_eq!(status, 422, "{body}");
+    let rejected_id = body["rejected_id"]
+        .as_str()
+        .expect("rejected id")
+        .to_string();
+    let (status, listed) = get("/api/v1/rejected?alias=signup", &signups);
+    assert_eq!(status, 200, "{listed}");
+    let first = &listed["rejected"][0];
+    assert_eq!(first["id"], rejected_id.as_str());
+    assert_eq!(first["body"], r#"{"signup_id":"s-1"}"#);
+    assert!(
+        first["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("email")),
+        "{first}"
+    );
+    let (status, one) = get(&format!("/api/v1/rejected/{rejected_id}"), &signups);
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(&one, first);
+    // `signups` lists only `signup`: every alias at once is beyond it.
+    assert_eq!(get("/api/v1/rejected", &signups).0, 403);
+    assert_eq!(get("/api/v1/rejected?alias=signup", &others).0, 403);
+    assert_eq!(
+        get(&format!("/api/v1/rejected/{rejected_id}"), &others).0,
+        403
+    );
+    let (status, body) = server.request(
+        "POST",
+        &format!("/api/v1/rejected/{rejected_id}/replay"),
+        &[("Authorization", &others)],
+        b"",
+    );
+    assert_eq!(status, 403, "replaying needs the alias in scope: {body}");
+    assert_eq!(get("/api/v1/rejected?alias=signup&limit=x", &signups).0, 400);
+
+    let (status, body) = server.post("/hooks/signup", &order("ada@example.com", "s-2"));
+    assert_eq!(status, 202, "{body}");
+    let runs = server.runs(&signups["ApiKey ".len()..], 1);
+    let run_id = runs[0]["id"].as_str().expect("run id").to_string();
+    assert_eq!(get(&format!("/api/v1/runs/{run_id}"), &signups).0, 200);
+    assert_eq!(get(&format!("/api/v1/runs/{run_id}"), &others).0, 403);
+    assert_eq!(get(&format!("/api/v1/runs/{run_id}"), &ghost).0, 403);
+    let (status, listed) = get("/api/v1/runs", &others);
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["runs"], json!([]), "no workflow of `others` ran");
+    let (_, listed) = get("/api/v1/runs", &ghost);
+    assert_eq!(
+        listed["runs"],
+        json!([]),
+        "a scope the bundle lacks covers nothing"
+    );
+
+    // A key learns nothing about aliases beyond its scope, not even which exist.
+    let event = json!({"email": "ada@example.com", "id": "x"}).to_string();
+    let (status, _) = server.request(
+        "POST",
+        "/api/v1/custom-events/alias/no-such-alias",
+        &[("Authorization", &others)],
+        event.as_bytes(),
+    );
+    assert_eq!(status, 403);
+}
+
+#[test]
 fn metrics_count_events_by_outcome_runs_steps_and_the_queue() {
     let crm = Crm::start();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1154,7 +1228,7 @@ fn runs_of_one_contact_take_turns_and_keep_each_others_changes() {
     }
     bundle["event_definitions"] = json!(definitions);
     bundle["workflows"] = json!(workflows);
-    bundle["api_key_scopes"] = json!([]);
+    bundle["api_key_scopes"] = json!([{"name": "any", "aliases": []}]);
     let path = dir.path().join("bundle.json");
     std::fs::write(&path, bundle.to_string()).expect("write");
     let db = dir.path().join("hookboard.db");
@@ -1509,6 +1583,8 @@ const ROUTES: &[&str] = &[
     "POST /hooks/{alias}",
     "POST /api/v1/custom-events/alias/{alias}",
     "POST /api/v1/rejected/{id}/replay",
+    "GET /api/v1/rejected",
+    "GET /api/v1/rejected/{id}",
     "GET /api/v1/runs",
     "GET /api/v1/runs/{id}",
     "POST /api/v1/runs/{id}/replay",
@@ -1656,6 +1732,11 @@ fn journey_bundle(dir: &Path, crm: &Crm, wait: &str) -> PathBuf {
     });
     let workflows = bundle["workflows"].as_array_mut().expect("workflows");
     workflows.extend([order, reminder, quick]);
+    // Operations read every run: a scope that lists no aliases covers everything.
+    bundle["api_key_scopes"]
+        .as_array_mut()
+        .expect("scopes")
+        .push(json!({"name": "ops", "aliases": []}));
     let path = dir.join("bundle.json");
     std::fs::write(&path, serde_json::to_string_pretty(&bundle).expect("json")).expect("write");
     path

@@ -432,7 +432,7 @@ impl Store {
 
     /// Runs matching `filter`, newest first, one page.
     pub fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunSummary>> {
-        self.list_runs_started(filter, &StartedBetween::default())
+        self.list_runs_started(filter, &StartedBetween::default(), None)
     }
 
     /// Deletes a run and its steps.
@@ -461,12 +461,17 @@ pub struct StartedBetween {
 }
 
 impl Store {
-    /// Runs matching `filter` that started within `started`, newest first, one page.
+    /// Runs matching `filter` that started within `started`, newest first, one page; with
+    /// `workflows`, only runs of those workflows.
     pub fn list_runs_started(
         &self,
         filter: &RunFilter,
         started: &StartedBetween,
+        workflows: Option<&[String]>,
     ) -> Result<Vec<RunSummary>> {
+        let workflows = workflows
+            .map(|names| to_json(&names, "workflow names"))
+            .transpose()?;
         let status = filter
             .status
             .as_ref()
@@ -482,6 +487,7 @@ impl Store {
                    AND (?3 IS NULL OR r.contact_id = ?3)
                    AND (?6 IS NULL OR r.started_at >= ?6)
                    AND (?7 IS NULL OR r.started_at < ?7)
+                   AND (?8 IS NULL OR r.workflow IN (SELECT value FROM json_each(?8)))
                  ORDER BY r.started_at DESC, r.rowid DESC
                  LIMIT ?4 OFFSET ?5",
             )?;
@@ -494,6 +500,7 @@ impl Store {
                     sql_int(filter.offset),
                     started.from.map(format_time),
                     started.to.map(format_time),
+                    workflows,
                 ],
                 |row| {
                     Ok((
