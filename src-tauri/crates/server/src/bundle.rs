@@ -44,6 +44,14 @@ pub fn load_bundle(
             .filter(|p| p.extension().is_some_and(|ext| ext == "json"))
             .collect();
         files.sort();
+        if files.is_empty() {
+            // A server started on an empty or mistyped folder would receive nothing and run
+            // nothing, silently.
+            return Err(read_error(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the folder holds no bundle file (*.json)",
+            )));
+        }
         let mut merged = Bundle::default();
         for file in files {
             let (bundle, _) = load_file(&file, options)?;

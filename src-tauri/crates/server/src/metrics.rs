@@ -136,7 +136,7 @@ impl Metrics {
         counter(
             &mut out,
             "hookboard_runs_total",
-            "Runs stored, by status.",
+            "Runs stored, by the status they were stored with; a run that waits is counted as waiting, then again with the status it ends in.",
             "status",
             &self.runs,
         );

@@ -411,12 +411,20 @@ async fn metrics(State(app): State<App>) -> Response {
         .into_response()
 }
 
-/// Counts the 413 answers the body limit makes before any handler runs.
+/// Counts the 413 answers the body limit makes before any handler runs, and gives them the
+/// JSON error body every other refusal has.
 async fn count_too_large(State(app): State<App>, response: Response) -> Response {
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        app.metrics.rejected("too_large");
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
     }
-    response
+    app.metrics.rejected("too_large");
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "the body is larger than {} KiB; nothing was stored",
+            MAX_BODY_BYTES / 1024
+        ),
+    )
 }
 
 pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {

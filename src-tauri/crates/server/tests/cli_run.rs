@@ -316,6 +316,14 @@ fn bad_input_exits_2_with_a_clear_message() {
     );
     assert!(stderr.contains("/nowhere/bundle.json"), "{stderr}");
 
+    let empty = tempfile::tempdir().expect("tempdir");
+    let empty = empty.path().to_str().expect("utf8 path");
+    let stderr = bad_input(&["run", empty, "--workflow", "welcome"], None);
+    assert!(
+        stderr.contains(empty) && stderr.contains("no bundle file (*.json)"),
+        "{stderr}"
+    );
+
     let stderr = bad_input(&["run", demo, "--workflow", "nope"], None);
     assert!(
         stderr.contains("no workflow named `nope`") && stderr.contains("welcome"),

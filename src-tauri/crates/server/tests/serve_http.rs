@@ -446,6 +446,11 @@ fn bodies_up_to_512_kib_are_accepted_and_one_byte_more_is_413() {
         sized("s-2", LIMIT + 1).as_bytes(),
     );
     assert_eq!(status, 413, "{body}");
+    let message = body["error"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("larger than 512 KiB"),
+        "a JSON error body: {body}"
+    );
 }
 
 #[test]
@@ -1003,7 +1008,10 @@ fn rejected_bodies_and_runs_are_shown_only_within_a_keys_scope() {
         b"",
     );
     assert_eq!(status, 403, "replaying needs the alias in scope: {body}");
-    assert_eq!(get("/api/v1/rejected?alias=signup&limit=x", &signups).0, 400);
+    assert_eq!(
+        get("/api/v1/rejected?alias=signup&limit=x", &signups).0,
+        400
+    );
 
     let (status, body) = server.post("/hooks/signup", &order("ada@example.com", "s-2"));
     assert_eq!(status, 202, "{body}");
