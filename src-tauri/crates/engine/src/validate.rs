@@ -432,19 +432,31 @@ fn validate_webhook(
         }
     }
     match webhook.body.kind {
-        BodyKind::Json => {
-            if let Err(e) = serde_json::from_str::<Value>(&webhook.body.template) {
-                push(
-                    "body.template",
-                    "invalid_json",
-                    format!(
-                        "the JSON body is not valid JSON at line {} column {}: {e}; put expressions inside strings",
-                        e.line(),
-                        e.column()
-                    ),
-                );
+        BodyKind::Json => match serde_json::from_str::<Value>(&webhook.body.template) {
+            Err(e) => push(
+                "body.template",
+                "invalid_json",
+                format!(
+                    "the JSON body is not valid JSON at line {} column {}: {e}; put expressions inside strings",
+                    e.line(),
+                    e.column()
+                ),
+            ),
+            // Each string (key or value) is a template of its own when the body is rendered.
+            Ok(skeleton) => {
+                let mut strings = Vec::new();
+                json_strings(&skeleton, &mut strings);
+                for text in strings {
+                    if let Err(e) = ex.check_syntax(text) {
+                        push(
+                            "body.template",
+                            "invalid_expression",
+                            format!("in \"{text}\": {}", e.message),
+                        );
+                    }
+                }
             }
-        }
+        },
         BodyKind::Xml | BodyKind::Text => {
             if let Err(e) = ex.check_syntax(&webhook.body.template) {
                 push("body.template", "invalid_expression", e.message);
@@ -980,6 +992,21 @@ fn validate_params(
             )),
             _ => {}
         }
+    }
+}
+
+/// Every string of a JSON value, object keys included, in document order.
+fn json_strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::String(text) => out.push(text),
+        Value::Array(items) => items.iter().for_each(|item| json_strings(item, out)),
+        Value::Object(map) => {
+            for (key, item) in map {
+                out.push(key);
+                json_strings(item, out);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -259,3 +259,29 @@ fn switch_paths_and_field_mappings_are_checked() {
     assert_eq!(issue.path, "workflows[0].nodes[3].params.mappings");
     assert!(issue.message.contains("custom.NAME"));
 }
+
+#[test]
+fn an_expression_mistake_in_a_json_body_is_found_before_any_run() {
+    let mut b = demo();
+    b["webhooks"][0]["body"]["template"] =
+        json!(r#"{"a": "${ event.a | }", "${contact.email": 1, "ok": "${contact.email}"}"#);
+    let issues: Vec<Issue> = issues_of(&b)
+        .into_iter()
+        .filter(|i| i.code == "invalid_expression")
+        .collect();
+    assert_eq!(issues.len(), 2, "{issues:#?}");
+    assert!(issues.iter().all(|i| i.path == "webhooks[0].body.template"));
+    let messages: Vec<&str> = issues.iter().map(|i| i.message.as_str()).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with(r#"in "${ event.a | }": "#)),
+        "the user's own text, not the compiled one: {messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with(r#"in "${contact.email": "#)),
+        "a key is a template too: {messages:?}"
+    );
+}
