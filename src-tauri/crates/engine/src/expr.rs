@@ -313,10 +313,12 @@ impl Expressions {
         }
         let rendered = match render_paths(template, ctx, escape) {
             Some(rendered) => rendered,
-            None => self
-                .cached(escape.prefix(), template)?
-                .render(ctx)
-                .map_err(|e| to_expr_error(&e, template))?,
+            None => {
+                let compiled = self.cached(escape.prefix(), template)?;
+                compiled
+                    .render(ctx)
+                    .map_err(|e| render_error(&compiled, &e, template, ctx))?
+            }
         };
         if escape == Escape::Header && (rendered.contains('\r') || rendered.contains('\n')) {
             return Err(ExprError::new(
@@ -334,7 +336,7 @@ impl Expressions {
         let compiled = self.cached("json:", template)?;
         compiled
             .render(ctx)
-            .map_err(|e| to_expr_error(&e, compiled.source()))
+            .map_err(|e| render_error(&compiled, &e, compiled.source(), ctx))
     }
 
     /// Renders a JSON body template ([`Expressions::render_json_text`]) to a value.
@@ -349,10 +351,10 @@ impl Expressions {
     pub fn eval_value(&self, template: &str, ctx: &JinjaValue) -> Result<Value, ExprError> {
         if let Some(inner) = single_expression(template) {
             let source = format!("${{ ({inner}) | typed_json }}");
-            let json = self
-                .cached("val:", &source)?
+            let compiled = self.cached("val:", &source)?;
+            let json = compiled
                 .render(ctx)
-                .map_err(|e| to_expr_error(&e, &source))?;
+                .map_err(|e| render_error(&compiled, &e, &source, ctx))?;
             return serde_json::from_str(&json)
                 .map_err(|e| ExprError::new(format!("cannot convert `{inner}` to JSON: {e}")));
         }
@@ -363,10 +365,10 @@ impl Expressions {
     /// variables is optional) to true or false.
     pub fn eval_condition(&self, condition: &str, ctx: &JinjaValue) -> Result<bool, ExprError> {
         let source = format!("${{ 1 if ({}) else 0 }}", unwrap_placeholders(condition));
-        let rendered = self
-            .cached("cond:", &source)?
+        let compiled = self.cached("cond:", &source)?;
+        let rendered = compiled
             .render(ctx)
-            .map_err(|e| to_expr_error(&e, &source))?;
+            .map_err(|e| render_error(&compiled, &e, &source, ctx))?;
         Ok(rendered == "1")
     }
 
@@ -717,6 +719,67 @@ fn date_filter(value: JinjaValue, format: Option<String>) -> Result<String, mini
 }
 
 /// Turns a minijinja error into one that names the unknown variable when there is one.
+/// The error of a failed render. An undefined value is named by the variable path of the
+/// template that is missing from `ctx` (`event.nope` in `${event.nope | upper}`), found by
+/// looking each path up, rather than read from the error's position, which may point at a
+/// filter or at the wrapper a condition is compiled into.
+fn render_error(
+    template: &minijinja::Template<'_, '_>,
+    err: &minijinja::Error,
+    source: &str,
+    ctx: &JinjaValue,
+) -> ExprError {
+    if err.kind() == ErrorKind::UndefinedError
+        && let Some(path) = missing_path(template, err, source, ctx)
+    {
+        return ExprError {
+            message: format!("unknown variable `{path}`"),
+            variable: Some(path),
+        };
+    }
+    to_expr_error(err, source)
+}
+
+/// The missing variable an undefined-value error is about: of the template's variable paths,
+/// those that lead nowhere in `ctx` (cut where they stop: `event.nope`, not `event.nope.x`),
+/// the one written last before the error's position (`default` lets earlier ones through).
+fn missing_path(
+    template: &minijinja::Template<'_, '_>,
+    err: &minijinja::Error,
+    source: &str,
+    ctx: &JinjaValue,
+) -> Option<String> {
+    let missing: Vec<String> = template
+        .undeclared_variables(true)
+        .into_iter()
+        .filter_map(|path| {
+            let mut value = ctx.clone();
+            let mut walked = String::new();
+            for name in path.split('.') {
+                if !walked.is_empty() {
+                    walked.push('.');
+                }
+                walked.push_str(name);
+                value = value.get_attr(name).ok()?;
+                if value.is_undefined() {
+                    return Some(walked);
+                }
+            }
+            None
+        })
+        .collect();
+    let before = err.range().map_or(source.len(), |range| range.end);
+    let position = |path: &String| {
+        source
+            .get(..before)
+            .and_then(|text| text.rfind(path.as_str()))
+    };
+    missing
+        .iter()
+        .max_by_key(|path| position(path).map_or(0, |at| at + 1))
+        .cloned()
+}
+
 fn to_expr_error(err: &minijinja::Error, source: &str) -> ExprError {
     // minijinja's span of an attribute lookup starts at the dot: widen it to the root name.
     let snippet = err

@@ -361,6 +361,10 @@ impl Engine {
                 let mut traced = outcome.step;
                 traced.node = node.id.clone();
                 traced.kind = node.kind.clone();
+                // A design mistake names the node as well as the webhook it was found in.
+                if let Some(error) = traced.error.as_mut().filter(|e| e.kind == "template") {
+                    error.message = format!("node `{}`, {}", node.id, error.message);
+                }
                 if let Some(response) = outcome.response {
                     scope.response = response;
                     cache.invalidate(Part::Response);

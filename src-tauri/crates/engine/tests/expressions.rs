@@ -88,6 +88,42 @@ fn unknown_variable_is_an_error_naming_it() {
 }
 
 #[test]
+fn the_unknown_variable_is_named_exactly_wherever_the_error_points() {
+    let ex = Expressions::new();
+    let ctx = scope_with(json!({"order": {"id": 1}, "promo": null})).to_context();
+    let named = |result: Result<String, hookboard_engine::expr::ExprError>| {
+        let err = result.expect_err("unknown variable must fail");
+        assert_eq!(
+            err.message,
+            format!(
+                "unknown variable `{}`",
+                err.variable.as_deref().unwrap_or("?")
+            ),
+        );
+        err.variable.unwrap_or_default()
+    };
+    let plain = |template: &str| named(ex.render(template, &ctx, Escape::Plain));
+    assert_eq!(plain("${event.nope | upper}"), "event.nope");
+    assert_eq!(plain("${event.nope ~ 'x'}"), "event.nope");
+    assert_eq!(plain("${event.order.nope.deeper}"), "event.order.nope");
+    assert_eq!(
+        plain("${event.gone | default('x')} and ${event.nope}"),
+        "event.nope",
+        "a variable with a default is not the one missing"
+    );
+    let condition = |text: &str| named(ex.eval_condition(text, &ctx).map(|b| b.to_string()));
+    assert_eq!(condition("abc"), "abc");
+    assert_eq!(condition("${event.missing} == \"x\""), "event.missing");
+    assert_eq!(condition("event.missing == \"x\""), "event.missing");
+    let value = |text: &str| named(ex.eval_value(text, &ctx).map(|v| v.to_string()));
+    assert_eq!(value("${event.nope | upper}"), "event.nope");
+    assert_eq!(
+        named(ex.render_json_text(r#"{"a": "x ${event.nope | lower} y"}"#, &ctx)),
+        "event.nope"
+    );
+}
+
+#[test]
 fn json_body_keeps_types_of_single_expressions() {
     let ex = Expressions::new();
     let ctx = scope_with(json!({"total": 12.5, "paid": true, "items": [1, 2]})).to_context();

@@ -414,8 +414,10 @@ async fn an_unknown_variable_fails_naming_it_and_the_node() {
     assert_eq!(trace.status, RunStatus::Failed);
     let err = trace.steps[1].error.as_ref().expect("error");
     assert_eq!(err.kind, "template");
-    assert!(err.message.contains("event.order"), "{}", err.message);
-    assert!(err.message.contains("WH"), "{}", err.message);
+    assert_eq!(
+        err.message,
+        "node `call`, webhook `WH`, header `X-Order`: unknown variable `event.order`"
+    );
     assert!(server.requests_to("/echo").is_empty(), "nothing was sent");
 }
 
