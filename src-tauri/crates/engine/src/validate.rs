@@ -10,8 +10,8 @@ use ts_rs::TS;
 use crate::catalogue::{NodeTypeSpec, ParamKind, kinds, node_type, parse_duration_ms};
 use crate::expr::Expressions;
 use crate::model::{
-    BUNDLE_FORMAT, BodyKind, Bundle, ConnectorAuth, EventContext, ResponseParsing,
-    STANDARD_CONTACT_FIELDS, Webhook, Workflow,
+    ApiKeyScope, BUNDLE_FORMAT, BodyKind, Bundle, Connector, ConnectorAuth, Environment,
+    EventContext, EventDefinition, ResponseParsing, STANDARD_CONTACT_FIELDS, Webhook, Workflow,
 };
 
 /// How serious a problem is.
@@ -77,8 +77,16 @@ pub fn import_bundle(
     text: &str,
     options: ValidationOptions,
 ) -> Result<(Bundle, Vec<Issue>), ImportError> {
-    let bundle = parse_bundle(text).map_err(|issue| ImportError {
-        issues: vec![issue],
+    let bundle = parse_bundle(text).map_err(|issue| {
+        // A shape error: every item is read on its own, so that each wrong one is named.
+        let all = if issue.code == "invalid_shape" {
+            shape_issues(text)
+        } else {
+            Vec::new()
+        };
+        ImportError {
+            issues: if all.is_empty() { vec![issue] } else { all },
+        }
     })?;
     let issues = validate_bundle(&bundle, options);
     if has_errors(&issues) {
@@ -125,6 +133,72 @@ pub fn parse_bundle(text: &str) -> Result<Bundle, Issue> {
         )
     })?;
     Ok(bundle)
+}
+
+/// Every shape error of a bundle that is valid JSON: an unknown top-level field, a section
+/// that is not a list, and the first wrong value of each item of each section, with its path.
+fn shape_issues(text: &str) -> Vec<Issue> {
+    let Ok(Value::Object(top)) = serde_json::from_str::<Value>(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (key, value) in &top {
+        match key.as_str() {
+            "format" if !value.is_string() => out.push(shape_issue(key.clone(), "a text")),
+            "format" => {}
+            "event_definitions" => item_issues::<EventDefinition>(key, value, &mut out),
+            "connectors" => item_issues::<Connector>(key, value, &mut out),
+            "webhooks" => item_issues::<Webhook>(key, value, &mut out),
+            "workflows" => item_issues::<Workflow>(key, value, &mut out),
+            "environments" => item_issues::<Environment>(key, value, &mut out),
+            "api_key_scopes" => item_issues::<ApiKeyScope>(key, value, &mut out),
+            other => out.push(issue(
+                Severity::Error,
+                other.to_string(),
+                "invalid_shape",
+                format!(
+                    "unknown field `{other}`; a bundle has format, event_definitions, connectors, webhooks, workflows, environments and api_key_scopes"
+                ),
+                None,
+            )),
+        }
+    }
+    out
+}
+
+fn shape_issue(path: String, expected: &str) -> Issue {
+    issue(
+        Severity::Error,
+        path,
+        "invalid_shape",
+        format!("unexpected value: expected {expected}"),
+        None,
+    )
+}
+
+/// The first shape error of each item of the section `key`.
+fn item_issues<T: serde::de::DeserializeOwned>(key: &str, value: &Value, out: &mut Vec<Issue>) {
+    let Some(items) = value.as_array() else {
+        out.push(shape_issue(key.to_string(), "a list"));
+        return;
+    };
+    for (i, item) in items.iter().enumerate() {
+        if let Err(err) = serde_path_to_error::deserialize::<_, T>(item) {
+            let inner = err.path().to_string();
+            let path = if inner == "." {
+                format!("{key}[{i}]")
+            } else {
+                format!("{key}[{i}].{inner}")
+            };
+            out.push(issue(
+                Severity::Error,
+                path,
+                "invalid_shape",
+                format!("unexpected value: {}", err.into_inner()),
+                None,
+            ));
+        }
+    }
 }
 
 /// Serializes a bundle as pretty JSON with keys in a stable order and a final newline.

@@ -285,3 +285,33 @@ fn an_expression_mistake_in_a_json_body_is_found_before_any_run() {
         "a key is a template too: {messages:?}"
     );
 }
+
+#[test]
+fn every_wrong_shape_is_reported_at_once_with_its_path() {
+    let mut b = demo();
+    b["extra"] = json!(true);
+    b["webhooks"][0]["method"] = json!("FETCH");
+    b["webhooks"][0]["timeout_ms"] = json!("x");
+    b["connectors"][0]["auth"] = json!({"type": "oauth"});
+    b["workflows"][0]["nodes"][0]["colour"] = json!("red");
+    let err = import_bundle(&b.to_string(), ValidationOptions::default()).expect_err("invalid");
+    let paths: Vec<&str> = err.issues.iter().map(|i| i.path.as_str()).collect();
+    assert!(paths.contains(&"extra"), "{paths:?}");
+    assert!(
+        paths.iter().any(|p| p.starts_with("webhooks[0].")),
+        "{paths:?}"
+    );
+    assert!(
+        paths.iter().any(|p| p.starts_with("connectors[0]")),
+        "{paths:?}"
+    );
+    assert!(
+        paths.iter().any(|p| p.starts_with("workflows[0].nodes[0]")),
+        "{paths:?}"
+    );
+    assert!(
+        err.issues.iter().all(|i| i.code == "invalid_shape"),
+        "{:#?}",
+        err.issues
+    );
+}
