@@ -513,9 +513,12 @@ impl Contact {
         }
         let text = match value {
             Value::Null => None,
-            Value::String(s) => Some(s),
+            Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
             other => Some(other.to_string()),
         };
+        if let Some(problem) = text.as_deref().and_then(|t| field_problem(field, t)) {
+            return Err(format!("field `{field}`: {problem}"));
+        }
         let slot = match field {
             "email" => &mut self.email,
             "phone" => &mut self.phone,
@@ -532,6 +535,56 @@ impl Contact {
         };
         *slot = text;
         Ok(())
+    }
+}
+
+/// Whether `email` looks like a deliverable address: `local@domain.tld`, no spaces or control
+/// characters, sane dots and hyphens. The one rule for contacts, whoever writes them.
+pub fn is_valid_email(email: &str) -> bool {
+    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    let dots_ok = |s: &str| !s.is_empty() && !s.starts_with('.') && !s.ends_with('.');
+    if !dots_ok(local) || local.len() > 64 || local.contains("..") || local.contains('@') {
+        return false;
+    }
+    if !dots_ok(domain) || !domain.contains('.') {
+        return false;
+    }
+    domain.split('.').all(|label| {
+        !label.is_empty()
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+    })
+}
+
+/// Why `value` cannot be a contact's standard `field` (email, phone and birthday have a
+/// format; the other fields take any text); `None` when it can.
+pub fn field_problem(field: &str, value: &str) -> Option<String> {
+    match field {
+        "email" if !is_valid_email(value) => Some(format!(
+            "`{}` is not a valid email address",
+            value.escape_debug()
+        )),
+        "phone" => {
+            let digits = value.chars().filter(char::is_ascii_digit).count();
+            let allowed = value
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-.()/".contains(c));
+            (!allowed || digits < 3)
+                .then(|| format!("`{}` is not a phone number", value.escape_debug()))
+        }
+        "birthday" if chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_err() => {
+            Some(format!(
+                "`{}` is not a date (expected YYYY-MM-DD)",
+                value.escape_debug()
+            ))
+        }
+        _ => None,
     }
 }
 

@@ -739,3 +739,46 @@ async fn a_line_break_in_a_query_value_is_percent_encoded_and_refused_only_in_a_
         "nothing more was sent"
     );
 }
+
+#[tokio::test]
+async fn set_field_refuses_a_value_the_contact_field_cannot_hold() {
+    let server = TestServer::start().await;
+    let workflow = |field: &str, value: &str| Workflow {
+        name: "set".into(),
+        description: String::new(),
+        nodes: vec![
+            node("start", "trigger_manual", json!({})),
+            node(
+                "set",
+                "set_field",
+                json!({"mappings": [{"field": field, "value": value}]}),
+            ),
+        ],
+        edges: vec![edge("start", "next", "set")],
+    };
+    for (field, value, says) in [
+        ("birthday", "not-a-date", "`not-a-date` is not a date (expected YYYY-MM-DD)"),
+        ("email", "${event.total}", "`42` is not a valid email address"),
+        ("phone", "call me", "`call me` is not a phone number"),
+    ] {
+        let trace = run(
+            &bundle(vec![], workflow(field, value)),
+            &server,
+            &MemorySecretStore::new(),
+        )
+        .await;
+        assert_eq!(trace.status, RunStatus::Failed, "{field}");
+        let err = trace.steps[1].error.as_ref().expect("error");
+        assert_eq!(err.message, format!("node `set`: field `{field}`: {says}"));
+        assert_eq!(trace.contact.email.as_deref(), Some("ada@example.com"));
+        assert_eq!(trace.contact.birthday, None, "nothing was written");
+    }
+    let trace = run(
+        &bundle(vec![], workflow("birthday", "1815-12-10")),
+        &server,
+        &MemorySecretStore::new(),
+    )
+    .await;
+    assert_eq!(trace.status, RunStatus::Completed);
+    assert_eq!(trace.contact.birthday.as_deref(), Some("1815-12-10"));
+}

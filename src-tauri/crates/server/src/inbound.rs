@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use axum::http::StatusCode;
+use hookboard_engine::model::is_valid_email;
 use hookboard_engine::model::{EventContext, EventDefinition, FieldType};
-use hookboard_store::is_valid_email;
 use serde_json::{Map, Value};
 
 /// An inbound body that passed validation.

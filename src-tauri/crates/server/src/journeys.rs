@@ -237,7 +237,7 @@ pub fn check_message(
     };
     let email = read("email", "email");
     let primary_key = read("primary_key", "primary key");
-    if !email.is_empty() && !hookboard_store::is_valid_email(&email) {
+    if !email.is_empty() && !hookboard_engine::model::is_valid_email(&email) {
         problems.push(format!(
             "email: `{}` is not an email address",
             email.escape_debug()

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use hookboard_engine::model::Contact;
+use hookboard_engine::model::{Contact, field_problem};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -59,30 +59,6 @@ pub struct GroupInfo {
 const ENTITY: &str = "contact";
 const WHAT: &str = "contact custom fields";
 
-/// Whether `email` looks like a deliverable address: `local@domain.tld`, no spaces or control
-/// characters, sane dots and hyphens. The one rule for contacts, whoever creates them.
-pub fn is_valid_email(email: &str) -> bool {
-    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return false;
-    }
-    let Some((local, domain)) = email.rsplit_once('@') else {
-        return false;
-    };
-    let dots_ok = |s: &str| !s.is_empty() && !s.starts_with('.') && !s.ends_with('.');
-    if !dots_ok(local) || local.len() > 64 || local.contains("..") || local.contains('@') {
-        return false;
-    }
-    if !dots_ok(domain) || !domain.contains('.') {
-        return false;
-    }
-    domain.split('.').all(|label| {
-        !label.is_empty()
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
-    })
-}
-
 /// Trims every standard field (blank becomes `None`) and the group names (blank and repeated
 /// ones dropped).
 pub(crate) fn normalize(contact: &mut Contact) {
@@ -114,27 +90,14 @@ pub(crate) fn check(contact: &Contact) -> std::result::Result<(), (&'static str,
     if contact.email.is_none() && contact.phone.is_none() {
         return Err(("contact", "missing both email and phone".to_string()));
     }
-    if let Some(email) = &contact.email
-        && !is_valid_email(email)
-    {
-        return Err(("email", format!("`{email}` is not a valid email address")));
-    }
-    if let Some(phone) = &contact.phone {
-        let digits = phone.chars().filter(char::is_ascii_digit).count();
-        let allowed = phone
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-.()/".contains(c));
-        if !allowed || digits < 3 {
-            return Err(("phone", format!("`{phone}` is not a phone number")));
+    for (field, value) in [
+        ("email", &contact.email),
+        ("phone", &contact.phone),
+        ("birthday", &contact.birthday),
+    ] {
+        if let Some(problem) = value.as_deref().and_then(|v| field_problem(field, v)) {
+            return Err((field, problem));
         }
-    }
-    if let Some(birthday) = &contact.birthday
-        && chrono::NaiveDate::parse_from_str(birthday, "%Y-%m-%d").is_err()
-    {
-        return Err((
-            "birthday",
-            format!("`{birthday}` is not a date (expected YYYY-MM-DD)"),
-        ));
     }
     if contact.custom.keys().any(|k| k.trim().is_empty()) {
         return Err(("custom", "a custom field has an empty name".to_string()));

@@ -33,7 +33,7 @@ use std::time::Duration;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-pub use contacts::{ContactQuery, GroupInfo, is_valid_email};
+pub use contacts::{ContactQuery, GroupInfo};
 pub use error::{Result, StoreError};
 pub use events::{
     AcceptedEvent, InsertedEvent, NewEvent, NewRejectedEvent, RejectedEvent, StoredEvent,
