@@ -757,8 +757,16 @@ async fn set_field_refuses_a_value_the_contact_field_cannot_hold() {
         edges: vec![edge("start", "next", "set")],
     };
     for (field, value, says) in [
-        ("birthday", "not-a-date", "`not-a-date` is not a date (expected YYYY-MM-DD)"),
-        ("email", "${event.total}", "`42` is not a valid email address"),
+        (
+            "birthday",
+            "not-a-date",
+            "`not-a-date` is not a date (expected YYYY-MM-DD)",
+        ),
+        (
+            "email",
+            "${event.total}",
+            "`42` is not a valid email address",
+        ),
         ("phone", "call me", "`call me` is not a phone number"),
     ] {
         let trace = run(

@@ -567,12 +567,8 @@ async fn rejected_in_scope(
 async fn list_rejected(
     State(app): State<App>,
     Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    ApiScope(scope): ApiScope,
 ) -> Response {
-    let scope = match authenticate(&app, &headers).await {
-        Ok(scope) => scope,
-        Err(response) => return response,
-    };
     let alias = query.get("alias").cloned();
     let allowed = match &alias {
         Some(alias) => scope_covers(&app.bundle, &scope, alias),
@@ -624,12 +620,8 @@ async fn list_rejected(
 async fn get_rejected(
     State(app): State<App>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    ApiScope(scope): ApiScope,
 ) -> Response {
-    let scope = match authenticate(&app, &headers).await {
-        Ok(scope) => scope,
-        Err(response) => return response,
-    };
     match rejected_in_scope(&app, &scope, id).await {
         Ok(rejected) => axum::Json(rejected_json(&rejected)).into_response(),
         Err(response) => response,
@@ -659,12 +651,8 @@ async fn replay_rejected(
     State(app): State<App>,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    ApiScope(scope): ApiScope,
 ) -> Response {
-    let scope = match authenticate(&app, &headers).await {
-        Ok(scope) => scope,
-        Err(response) => return response,
-    };
     let rejected = match rejected_in_scope(&app, &scope, id.clone()).await {
         Ok(rejected) => rejected,
         Err(response) => return response,
@@ -893,24 +881,37 @@ pub(crate) fn check_signature(
 }
 
 /// Checks `Authorization: ApiKey <key>`; returns the key's scope or the 401 response.
-async fn authenticate(app: &App, headers: &HeaderMap) -> Result<String, Response> {
-    let unauthorized = || {
-        error(
-            StatusCode::UNAUTHORIZED,
-            "missing or unknown API key (header `Authorization: ApiKey <key>`)",
-        )
-    };
-    let key = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("ApiKey "))
-        .map(|k| k.trim().to_string())
-        .filter(|k| !k.is_empty())
-        .ok_or_else(unauthorized)?;
-    let db = app.db.clone();
-    blocking(move || db.scope_of(&key).map_err(failed))
-        .await?
-        .ok_or_else(unauthorized)
+/// The scope of the request's API key (`Authorization: ApiKey <key>`), for handlers that need
+/// one: a missing or unknown key is answered 401 before the handler runs.
+struct ApiScope(String);
+
+impl axum::extract::FromRequestParts<App> for ApiScope {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &App,
+    ) -> Result<Self, Self::Rejection> {
+        let unauthorized = || {
+            error(
+                StatusCode::UNAUTHORIZED,
+                "missing or unknown API key (header `Authorization: ApiKey <key>`)",
+            )
+        };
+        let key = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("ApiKey "))
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty())
+            .ok_or_else(unauthorized)?;
+        let db = app.db.clone();
+        blocking(move || db.scope_of(&key).map_err(failed))
+            .await?
+            .ok_or_else(unauthorized)
+            .map(ApiScope)
+    }
 }
 
 #[utoipa::path(post, path = "/api/v1/custom-events/alias/{alias}", tag = "inbound",
@@ -933,13 +934,9 @@ async fn public_api_event(
     State(app): State<App>,
     Path(alias): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    ApiScope(scope): ApiScope,
     body: Bytes,
 ) -> Response {
-    let scope = match authenticate(&app, &headers).await {
-        Ok(scope) => scope,
-        Err(response) => return response,
-    };
     // The scope first: a key learns nothing about aliases beyond its scope, not even which
     // exist.
     if !scope_covers(&app.bundle, &scope, &alias) {
@@ -983,12 +980,8 @@ async fn public_api_event(
 async fn list_runs(
     State(app): State<App>,
     Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    ApiScope(scope): ApiScope,
 ) -> Response {
-    let scope = match authenticate(&app, &headers).await {
-        Ok(scope) => scope,
-        Err(response) => return response,
-    };
     // A key whose scope lists aliases sees the runs of the workflows those events (and
     // groups) start.
     let workflows = (!scope_covers_everything(&app.bundle, &scope))
@@ -1062,11 +1055,11 @@ async fn list_runs(
         (status = 403, description = "The key's scope does not cover the run's event alias (or group)", body = crate::openapi::ErrorBody),
         (status = 404, description = "No run with this id", body = crate::openapi::ErrorBody),
     ))]
-async fn get_run(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let scope = match authenticate(&app, &headers).await {
-        Ok(scope) => scope,
-        Err(response) => return response,
-    };
+async fn get_run(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    ApiScope(scope): ApiScope,
+) -> Response {
     match run_with_event(&app, &scope, id).await {
         Ok((run, _event)) => axum::Json(run).into_response(),
         Err(response) => response,
@@ -1193,12 +1186,8 @@ fn subject_of(event: &Event) -> String {
 async fn replay_run(
     State(app): State<App>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    ApiScope(scope): ApiScope,
 ) -> Response {
-    let scope = match authenticate(&app, &headers).await {
-        Ok(scope) => scope,
-        Err(response) => return response,
-    };
     let (run, event) = match run_with_event(&app, &scope, id.clone()).await {
         Ok(found) => found,
         Err(response) => return response,
@@ -1271,13 +1260,9 @@ fn group_workflows(bundle: &Bundle, group: &str) -> Vec<String> {
 async fn enter_group(
     State(app): State<App>,
     Path(group): Path<String>,
-    headers: HeaderMap,
+    ApiScope(scope): ApiScope,
     body: Bytes,
 ) -> Response {
-    let scope = match authenticate(&app, &headers).await {
-        Ok(scope) => scope,
-        Err(response) => return response,
-    };
     let group = group.trim().to_string();
     let subject = format!("group:{group}");
     if !scope_covers(&app.bundle, &scope, &subject) {
