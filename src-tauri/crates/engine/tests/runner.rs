@@ -153,6 +153,16 @@ async fn run(bundle: &Bundle, server: &TestServer, secrets: &dyn SecretStore) ->
         .await
 }
 
+/// Runs [`routing_workflow`] with `webhook` as its call, without secrets.
+async fn run_routing(webhook: Webhook, server: &TestServer) -> RunTrace {
+    run(
+        &bundle(vec![webhook], routing_workflow()),
+        server,
+        &MemorySecretStore::new(),
+    )
+    .await
+}
+
 fn path_taken(trace: &RunTrace) -> String {
     trace
         .contact
@@ -209,12 +219,7 @@ async fn too_many_requests_honours_retry_after_then_routes() {
     let mut wh = webhook("WH", "/status/429?retry_after=1");
     wh.response = ResponseParsing::Text;
     wh.retry.max_attempts = 2;
-    let trace = run(
-        &bundle(vec![wh], routing_workflow()),
-        &server,
-        &MemorySecretStore::new(),
-    )
-    .await;
+    let trace = run_routing(wh, &server).await;
     assert_eq!(path_taken(&trace), "slow_down");
     let hits = server.requests_to("/status/429");
     assert_eq!(hits.len(), 2, "one retry after Retry-After");
@@ -235,12 +240,7 @@ async fn server_errors_are_retried_then_take_the_fallback() {
     let mut wh = webhook("WH", "/status/500");
     wh.response = ResponseParsing::Text;
     wh.retry.max_attempts = 3;
-    let trace = run(
-        &bundle(vec![wh], routing_workflow()),
-        &server,
-        &MemorySecretStore::new(),
-    )
-    .await;
+    let trace = run_routing(wh, &server).await;
     assert_eq!(
         server.requests_to("/status/500").len(),
         3,
@@ -264,12 +264,7 @@ async fn a_timeout_takes_the_error_port_with_its_kind() {
     let server = TestServer::start().await;
     let mut wh = webhook("WH", "/sleep/3000");
     wh.timeout_ms = 200;
-    let trace = run(
-        &bundle(vec![wh], routing_workflow()),
-        &server,
-        &MemorySecretStore::new(),
-    )
-    .await;
+    let trace = run_routing(wh, &server).await;
     assert_eq!(
         trace.status,
         RunStatus::Completed,
@@ -288,12 +283,7 @@ async fn a_timeout_takes_the_error_port_with_its_kind() {
 async fn a_parse_failure_takes_the_error_port() {
     let server = TestServer::start().await;
     let wh = webhook("WH", "/status/200");
-    let trace = run(
-        &bundle(vec![wh], routing_workflow()),
-        &server,
-        &MemorySecretStore::new(),
-    )
-    .await;
+    let trace = run_routing(wh, &server).await;
     assert_eq!(path_taken(&trace), "error parse");
     let call = &trace.steps[1];
     assert!(call.response.is_some(), "the response is still shown");
@@ -309,12 +299,7 @@ async fn an_error_answer_whose_body_does_not_parse_is_still_routed_by_its_status
     let server = TestServer::start().await;
     // `status 404` as text, like the HTML error pages many APIs answer with.
     let wh = webhook("WH", "/status/404");
-    let trace = run(
-        &bundle(vec![wh], routing_workflow()),
-        &server,
-        &MemorySecretStore::new(),
-    )
-    .await;
+    let trace = run_routing(wh, &server).await;
     assert_eq!(path_taken(&trace), "not_found", "{trace:#?}");
     let call = &trace.steps[1];
     assert!(call.error.is_none(), "{call:#?}");
@@ -405,12 +390,7 @@ async fn an_unknown_variable_fails_naming_it_and_the_node() {
         name: "X-Order".into(),
         value: "${event.order.id}".into(),
     }];
-    let trace = run(
-        &bundle(vec![wh], routing_workflow()),
-        &server,
-        &MemorySecretStore::new(),
-    )
-    .await;
+    let trace = run_routing(wh, &server).await;
     assert_eq!(trace.status, RunStatus::Failed);
     let err = trace.steps[1].error.as_ref().expect("error");
     assert_eq!(err.kind, "template");
@@ -455,12 +435,7 @@ async fn a_missing_secret_is_a_clear_error() {
     let server = TestServer::start().await;
     let mut wh = webhook("WH", "/auth/bearer");
     wh.connector = Some("crm".into());
-    let trace = run(
-        &bundle(vec![wh], routing_workflow()),
-        &server,
-        &MemorySecretStore::new(),
-    )
-    .await;
+    let trace = run_routing(wh, &server).await;
     assert_eq!(trace.status, RunStatus::Failed);
     let err = trace.steps[1].error.as_ref().expect("error");
     assert_eq!(err.kind, "secret");
@@ -708,23 +683,13 @@ async fn a_line_break_in_a_query_value_is_percent_encoded_and_refused_only_in_a_
         name: "note".into(),
         value: "${ 'first\\nsecond' }".into(),
     }];
-    let trace = run(
-        &bundle(vec![wh.clone()], routing_workflow()),
-        &server,
-        &MemorySecretStore::new(),
-    )
-    .await;
+    let trace = run_routing(wh.clone(), &server).await;
     assert_eq!(path_taken(&trace), "ok", "{trace:#?}");
     let got = &server.requests_to("/echo")[0];
     assert_eq!(got.query.as_deref(), Some("note=first%0Asecond"));
 
     wh.params_in_headers = true;
-    let trace = run(
-        &bundle(vec![wh], routing_workflow()),
-        &server,
-        &MemorySecretStore::new(),
-    )
-    .await;
+    let trace = run_routing(wh, &server).await;
     assert_eq!(trace.status, RunStatus::Failed);
     let err = trace.steps[1].error.as_ref().expect("error");
     assert!(
