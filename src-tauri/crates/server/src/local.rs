@@ -33,7 +33,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::inbound::{Accepted, Refusal, check, create_contact_flag};
-use crate::serve::MAX_BODY_BYTES;
+use crate::serve::{MAX_BODY_BYTES, too_large_as_json};
 
 /// How long [`LocalReceiver::stop`] lets requests in flight finish before cutting them off.
 pub const STOP_GRACE: Duration = Duration::from_secs(2);
@@ -188,6 +188,7 @@ fn router(local: Shared) -> Router {
             post(public_api_event),
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(too_large_as_json))
         .with_state(local)
 }
 

@@ -414,10 +414,18 @@ async fn metrics(State(app): State<App>) -> Response {
 /// Counts the 413 answers the body limit makes before any handler runs, and gives them the
 /// JSON error body every other refusal has.
 async fn count_too_large(State(app): State<App>, response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        app.metrics.rejected("too_large");
+    }
+    too_large_as_json(response).await
+}
+
+/// A 413 of the body limit (plain text from axum) as a JSON error body; other answers as
+/// they are.
+pub(crate) async fn too_large_as_json(response: Response) -> Response {
     if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
         return response;
     }
-    app.metrics.rejected("too_large");
     error(
         StatusCode::PAYLOAD_TOO_LARGE,
         format!(

@@ -328,10 +328,15 @@ async fn bodies_up_to_512_kib_are_accepted_and_one_byte_more_is_413() {
     };
     let (status, body) = local.post_bytes("/hooks/order", sized("o-1", LIMIT)).await;
     assert_eq!(status, 202, "{body}");
-    let (status, _) = local
+    let (status, body) = local
         .post_bytes("/hooks/order", sized("o-2", LIMIT + 1))
         .await;
     assert_eq!(status, 413);
+    let message = body["error"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("larger than 512 KiB"),
+        "a JSON error body: {body}"
+    );
     assert_eq!(local.store.list_recent_events(10).expect("events").len(), 1);
     local.receiver.stop().await;
 }
