@@ -305,7 +305,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), StartError> {
     // No new events arrive now; workers finish the run they are in, the rest stays queued in
     // the database for the next start.
     let _ = stop.send(true);
-    let drained = tokio::time::timeout_at(deadline, async {
+    // What is left of the grace, and at least a moment: idle workers stop at once even when
+    // open requests used the whole grace.
+    let drain_until = deadline.max(tokio::time::Instant::now() + std::time::Duration::from_secs(1));
+    let drained = tokio::time::timeout_at(drain_until, async {
         while workers.join_next().await.is_some() {}
     })
     .await;

@@ -897,6 +897,10 @@ fn a_client_that_never_finishes_its_request_cannot_hold_sigterm_past_the_grace_p
     );
     let log = std::fs::read_to_string(&log).expect("log");
     assert!(log.contains("stopped waiting for open requests"), "{log}");
+    assert!(
+        log.contains("stopped; queued events run at the next start"),
+        "no run was in flight, and the idle workers stopped: {log}"
+    );
     assert_eq!(
         stored_runs(&server.db).len(),
         1,
