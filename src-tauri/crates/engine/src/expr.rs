@@ -740,16 +740,18 @@ fn render_error(
     to_expr_error(err, source)
 }
 
-/// The missing variable an undefined-value error is about: of the template's variable paths,
-/// those that lead nowhere in `ctx` (cut where they stop: `event.nope`, not `event.nope.x`),
-/// the one written last before the error's position (`default` lets earlier ones through).
+/// The missing variable an undefined-value error is about: of the template's variable paths
+/// that lead nowhere in `ctx` (cut where they stop: `event.nope`, not `event.nope.x`), the
+/// one written last, as a whole name, inside the `${…}` the error is in and before its
+/// position (`default` lets earlier ones through). `None` when no such path is there (the
+/// error is about something else, an index out of range for example).
 fn missing_path(
     template: &minijinja::Template<'_, '_>,
     err: &minijinja::Error,
     source: &str,
     ctx: &JinjaValue,
 ) -> Option<String> {
-    let missing: Vec<String> = template
+    let missing = template
         .undeclared_variables(true)
         .into_iter()
         .filter_map(|path| {
@@ -766,18 +768,37 @@ fn missing_path(
                 }
             }
             None
-        })
-        .collect();
-    let before = err.range().map_or(source.len(), |range| range.end);
-    let position = |path: &String| {
-        source
-            .get(..before)
-            .and_then(|text| text.rfind(path.as_str()))
+        });
+    let (from, to) = match err.range() {
+        Some(range) => {
+            let to = range.end.min(source.len());
+            let from = source
+                .get(..range.start)
+                .and_then(|text| text.rfind("${"))
+                .unwrap_or(0);
+            (from, to)
+        }
+        None => (0, source.len()),
+    };
+    let block = source.get(from..to)?;
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    // The last occurrence of `path` in the block as a whole name (not the start of a longer
+    // one, not the end of another).
+    let last_at = |path: &str| {
+        block
+            .match_indices(path)
+            .map(|(at, _)| at)
+            .filter(|&at| {
+                let before = block[..at].chars().next_back();
+                let after = block[at + path.len()..].chars().next();
+                !before.is_some_and(|c| is_name(c) || c == '.') && !after.is_some_and(is_name)
+            })
+            .last()
     };
     missing
-        .iter()
-        .max_by_key(|path| position(path).map_or(0, |at| at + 1))
-        .cloned()
+        .filter_map(|path| last_at(&path).map(|at| (at, path.len(), path)))
+        .max()
+        .map(|(_, _, path)| path)
 }
 
 fn to_expr_error(err: &minijinja::Error, source: &str) -> ExprError {

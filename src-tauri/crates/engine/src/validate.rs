@@ -79,14 +79,16 @@ pub fn import_bundle(
 ) -> Result<(Bundle, Vec<Issue>), ImportError> {
     let bundle = parse_bundle(text).map_err(|issue| {
         // A shape error: every item is read on its own, so that each wrong one is named.
-        let all = if issue.code == "invalid_shape" {
+        let mut all = if issue.code == "invalid_shape" {
             shape_issues(text)
         } else {
             Vec::new()
         };
-        ImportError {
-            issues: if all.is_empty() { vec![issue] } else { all },
+        // Whatever the item-by-item reading did not name stays reported.
+        if !all.iter().any(|found| found.path == issue.path) {
+            all.insert(0, issue);
         }
+        ImportError { issues: all }
     })?;
     let issues = validate_bundle(&bundle, options);
     if has_errors(&issues) {
@@ -142,6 +144,15 @@ fn shape_issues(text: &str) -> Vec<Issue> {
         return Vec::new();
     };
     let mut out = Vec::new();
+    if !top.contains_key("format") {
+        out.push(issue(
+            Severity::Error,
+            "format".into(),
+            "invalid_shape",
+            format!("missing field `format`: a bundle says \"format\": \"{BUNDLE_FORMAT}\""),
+            None,
+        ));
+    }
     for (key, value) in &top {
         match key.as_str() {
             "format" if !value.is_string() => out.push(shape_issue(key.clone(), "a text")),

@@ -314,4 +314,16 @@ fn every_wrong_shape_is_reported_at_once_with_its_path() {
         "{:#?}",
         err.issues
     );
+
+    let text = r#"{"workflows": [{"bogus": 1}]}"#;
+    let err = import_bundle(text, ValidationOptions::default()).expect_err("invalid");
+    let paths: Vec<&str> = err.issues.iter().map(|i| i.path.as_str()).collect();
+    assert!(
+        paths.contains(&"format"),
+        "a missing format is named too: {paths:?}"
+    );
+    assert!(
+        paths.iter().any(|p| p.starts_with("workflows[0]")),
+        "{paths:?}"
+    );
 }

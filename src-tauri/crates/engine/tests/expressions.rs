@@ -111,6 +111,24 @@ fn the_unknown_variable_is_named_exactly_wherever_the_error_points() {
         "event.nope",
         "a variable with a default is not the one missing"
     );
+    assert_eq!(
+        plain("${event.order | default('')}${event.order_id}"),
+        "event.order_id",
+        "a name is not mistaken for the start of a longer one"
+    );
+    let err = ex
+        .render(
+            "${event.gone | default('')} ${event.tags[9]}",
+            &ctx,
+            Escape::Plain,
+        )
+        .expect_err("fails");
+    assert_ne!(
+        err.variable.as_deref(),
+        Some("event.gone"),
+        "a variable with a default elsewhere is not blamed: {}",
+        err.message
+    );
     let condition = |text: &str| named(ex.eval_condition(text, &ctx).map(|b| b.to_string()));
     assert_eq!(condition("abc"), "abc");
     assert_eq!(condition("${event.missing} == \"x\""), "event.missing");

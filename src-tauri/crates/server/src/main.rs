@@ -113,13 +113,15 @@ enum Command {
         /// their credentials would travel unencrypted).
         #[arg(long, env = "HOOKBOARD_ALLOW_INSECURE_HTTP", value_parser = BoolishValueParser::new())]
         allow_insecure_http: bool,
-        /// Seconds that open requests and runs in flight get after SIGTERM; then the process
-        /// exits, and the events of unfinished runs run again at the next start.
+        /// Seconds (at most 3600) that open requests and runs in flight get after SIGTERM; then
+        /// the process exits, and the events of unfinished runs run again at the next start.
+        /// Idle workers always get a second to stop.
         #[arg(
             long,
             env = "HOOKBOARD_SHUTDOWN_GRACE",
             default_value_t = 20,
-            value_name = "SECONDS"
+            value_name = "SECONDS",
+            value_parser = clap::value_parser!(u64).range(0..=3600)
         )]
         shutdown_grace: u64,
         /// Most events and runs waiting for a worker. Past it a new event waits up to 2 s for
@@ -262,6 +264,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(filter);
+    let json_logs = cli.log_format == LogFormat::Json;
     match cli.log_format {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().init(),
@@ -344,7 +347,12 @@ fn main() -> ExitCode {
             match runtime.block_on(serve(config)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("hookboard-server: {e}");
+                    // With JSON logs, a failed start is one more JSON line.
+                    if json_logs {
+                        tracing::error!("{e}");
+                    } else {
+                        eprintln!("hookboard-server: {e}");
+                    }
                     ExitCode::from(e.exit_code())
                 }
             }

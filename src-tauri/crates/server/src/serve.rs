@@ -1063,7 +1063,7 @@ async fn list_runs(
     responses(
         (status = 200, description = "The run with its steps", body = crate::openapi::RunDoc),
         (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The key's scope does not cover the run's event alias (or group)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The key's scope lists aliases, and none of them (or of its groups) starts the run's workflow", body = crate::openapi::ErrorBody),
         (status = 404, description = "No run with this id", body = crate::openapi::ErrorBody),
     ))]
 async fn get_run(
@@ -1071,10 +1071,36 @@ async fn get_run(
     Path(id): Path<String>,
     ApiScope(scope): ApiScope,
 ) -> Response {
-    match run_with_event(&app, &scope, id).await {
-        Ok((run, _event)) => axum::Json(run).into_response(),
-        Err(response) => response,
+    let run = match stored_run(&app, id).await {
+        Ok(run) => run,
+        Err(response) => return response,
+    };
+    // The rule `GET /api/v1/runs` lists by, so that a key opens exactly the runs it is shown.
+    if !scope_covers_everything(&app.bundle, &scope)
+        && !workflows_started_within(&app.bundle, &scope).contains(&run.trace.workflow)
+    {
+        return error(
+            StatusCode::FORBIDDEN,
+            format!(
+                "this API key's scope `{scope}` does not cover workflow `{}`, which this run is of",
+                run.trace.workflow
+            ),
+        );
     }
+    axum::Json(run).into_response()
+}
+
+/// The stored run `id`; `Err` is the answer (404).
+async fn stored_run(app: &App, id: String) -> Result<hookboard_store::StoredRun, Response> {
+    let store = app.store.clone();
+    blocking(move || match store.get_run(&id) {
+        Ok(run) => Ok(run),
+        Err(e) if e.code() == "not_found" => {
+            Err(Box::new(error(StatusCode::NOT_FOUND, e.to_string())))
+        }
+        Err(e) => Err(failed(e)),
+    })
+    .await
 }
 
 /// The stored run `id` and the event it ran with (the received one, or the one it was queued
@@ -1085,15 +1111,9 @@ async fn run_with_event(
     scope: &str,
     id: String,
 ) -> Result<(hookboard_store::StoredRun, Event), Response> {
+    let run = stored_run(app, id.clone()).await?;
     let store = app.store.clone();
     let (run, event) = blocking(move || {
-        let run = match store.get_run(&id) {
-            Ok(run) => run,
-            Err(e) if e.code() == "not_found" => {
-                return Err(Box::new(error(StatusCode::NOT_FOUND, e.to_string())));
-            }
-            Err(e) => return Err(failed(e)),
-        };
         let event = match &run.meta.event_id {
             Some(event_id) => store.get_event(event_id).map_err(failed)?.event,
             None => match store.get_queued_run(&id) {

@@ -629,10 +629,11 @@ fn bundle_problems_stop_the_start_with_exit_2_and_their_paths() {
 
 #[test]
 fn http_to_a_host_beyond_loopback_needs_allow_insecure_http() {
-    let crm = Crm::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let mut bundle = demo();
     bundle["webhooks"][0]["url"] = json!("http://192.0.2.1:9/contacts");
+    bundle["event_definitions"][0]["context"] = json!("webhook");
+    bundle["event_definitions"][0]["fields"][0]["pointer"] = json!("/customer/email");
     let path = dir.path().join("plain-http.json");
     std::fs::write(&path, bundle.to_string()).expect("write");
     let db = dir.path().join("hookboard.db");
@@ -649,7 +650,7 @@ fn http_to_a_host_beyond_loopback_needs_allow_insecure_http() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("http://192.0.2.1:9"), "{stderr}");
-    drop(crm);
+
     let server = Server::spawn_exactly(
         &path,
         &db,
@@ -658,8 +659,18 @@ fn http_to_a_host_beyond_loopback_needs_allow_insecure_http() {
         &["--allow-insecure-http"],
         &[],
     );
-    let (status, body) = server.request("GET", "/healthz", &[], b"");
-    assert_eq!(status, 200, "starts with the flag: {body}");
+    let (status, body) = server.post("/hooks/signup", &order("ada@example.com", "s-1"));
+    assert_eq!(status, 202, "starts with the flag: {body}");
+    let key = server.key("signups");
+    let id = server.runs(&key, 1)[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let run = wait_for_run(&server, &key, &id);
+    // Past the https rule, the request meets the next one: a documentation address is not
+    // public (without the flag it would have stopped at `insecure_url`).
+    let error = &run["trace"]["steps"][1]["error"];
+    assert_eq!(error["kind"], "blocked_address", "{run}");
 }
 
 /// One HTTP/1.1 request on a fresh connection; the body is written on its own thread so that

@@ -243,10 +243,10 @@ pub(crate) fn accept(conn: &Connection, new: &NewEvent) -> Result<AcceptedEvent>
 }
 
 impl Store {
-    /// In one transaction: finds the contact of `new.email` (creating it when missing and
-    /// `new.create_contact` is set), then stores the event for it unless one with the same
-    /// alias and primary key is stored already (then nothing is written and the stored id
-    /// comes back as a duplicate). Committed when this returns: acknowledge after it.
+    /// In one transaction: when an event with the same alias and primary key is stored
+    /// already, nothing is written and the stored id comes back as a duplicate; otherwise finds
+    /// the contact of `new.email` (creating it when missing and `new.create_contact` is set)
+    /// and stores the event for it. Committed when this returns: acknowledge after it.
     pub fn accept_event(&self, new: &NewEvent) -> Result<AcceptedEvent> {
         self.with_tx(|tx| accept(tx, new))
     }
