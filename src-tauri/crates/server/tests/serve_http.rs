@@ -625,6 +625,29 @@ fn bundle_problems_stop_the_start_with_exit_2_and_their_paths() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("broken.json"), "{stderr}");
     assert!(stderr.contains("workflows"), "{stderr}");
+
+    // With JSON logs the refusal is one more JSON line.
+    let output = Command::new(binary())
+        .args(["--log-format", "json", "serve", "--bundle"])
+        .arg(&path)
+        .arg("--db")
+        .arg(dir.path().join("hookboard.db"))
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: not JSON: {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["level"] == "ERROR"
+            && l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("broken.json"))),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -908,6 +931,10 @@ fn a_client_that_never_finishes_its_request_cannot_hold_sigterm_past_the_grace_p
     );
     let log = std::fs::read_to_string(&log).expect("log");
     assert!(log.contains("stopped waiting for open requests"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "no colour codes in a log file: {log:?}"
+    );
     assert!(
         log.contains("stopped; queued events run at the next start"),
         "no run was in flight, and the idle workers stopped: {log}"
@@ -1425,6 +1452,35 @@ fn runs_are_listed_by_start_time_range_with_the_other_filters() {
             "{message}"
         );
     }
+    let (status, body) = list_runs(&server, &key, "status=bogus");
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["error"],
+        "status must be completed, failed, waiting or aborted, not `bogus`"
+    );
+}
+
+#[test]
+fn yes_no_variables_take_1_for_yes() {
+    let crm = Crm::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = bundle_file(dir.path(), &crm, true);
+    let server = Server::spawn_exactly(
+        &bundle,
+        &dir.path().join("hookboard.db"),
+        1,
+        Stdio::null(),
+        &[],
+        &[("HOOKBOARD_ALLOW_PRIVATE_NETWORK", "1")],
+    );
+    let (status, body) = server.post("/hooks/signup", &order("ada@example.com", "s-1"));
+    assert_eq!(status, 202, "{body}");
+    let runs = server.runs(&server.key("signups"), 1);
+    assert_eq!(
+        runs[0]["status"], "completed",
+        "the loopback CRM was allowed: {runs:?}"
+    );
+    assert_eq!(crm.calls().len(), 1);
 }
 
 /// The demo bundle plus a workflow started when a contact enters `vip` (it posts the contact's
