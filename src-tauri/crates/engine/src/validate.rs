@@ -1152,19 +1152,22 @@ fn check_switch_paths(value: &Value, ex: &Expressions) -> Result<(), (String, St
         if when.trim().is_empty() {
             return Err(("missing_value".into(), format!("path `{name}` has no rule")));
         }
-        if let Some(Err(message)) = status_matcher(when) {
-            return Err(("invalid_status".into(), format!("path `{name}`: {message}")));
-        }
-        if status_matcher(when).is_none()
-            && let Err(e) = ex.check_condition(when)
-        {
-            return Err((
-                "invalid_expression".into(),
-                format!(
-                    "path `{name}`: `{when}` is neither a status (200-299, 404) nor a valid condition: {}",
-                    e.message
-                ),
-            ));
+        match status_matcher(when) {
+            Some(Ok(_)) => {}
+            Some(Err(message)) => {
+                return Err(("invalid_status".into(), format!("path `{name}`: {message}")));
+            }
+            None => {
+                if let Err(e) = ex.check_condition(when) {
+                    return Err((
+                        "invalid_expression".into(),
+                        format!(
+                            "path `{name}`: `{when}` is neither a status (200-299, 404) nor a valid condition: {}",
+                            e.message
+                        ),
+                    ));
+                }
+            }
         }
     }
     Ok(())

@@ -210,10 +210,7 @@ fn run_publish(runtime: &tokio::runtime::Runtime, request: PublishRequest) -> Ex
                     p.subscription
                 );
             }
-            let printed = serde_json::to_string_pretty(&publications)
-                .map_err(|e| e.to_string())
-                .and_then(|json| print_line(&json));
-            if let Err(e) = printed {
+            if let Err(e) = print_json(&publications) {
                 eprintln!("hookboard-server: cannot print the outcome: {e}");
                 return ExitCode::from(1);
             }
@@ -305,10 +302,7 @@ fn main() -> ExitCode {
             };
             match runtime.block_on(run(&request)) {
                 Ok(trace) => {
-                    let printed = serde_json::to_string_pretty(&trace)
-                        .map_err(|e| e.to_string())
-                        .and_then(|json| print_line(&json));
-                    if let Err(e) = printed {
+                    if let Err(e) = print_json(&trace) {
                         eprintln!("hookboard-server: cannot print the trace: {e}");
                         return ExitCode::from(1);
                     }
@@ -418,4 +412,10 @@ fn print_line(text: &str) -> Result<(), String> {
     writeln!(out, "{text}")
         .and_then(|()| out.flush())
         .map_err(|e| format!("stdout: {e}"))
+}
+
+/// Writes `value` as pretty JSON and a newline to stdout ([`print_line`]).
+fn print_json(value: &impl serde::Serialize) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    print_line(&json)
 }

@@ -457,6 +457,15 @@ fn failed(e: impl std::fmt::Display) -> Failure {
     Box::new(internal(e))
 }
 
+/// A failed look-up by id: 404 when nothing has the id, else 500.
+fn missing_or_failed(e: hookboard_store::StoreError) -> Failure {
+    if e.code() == "not_found" {
+        Box::new(error(StatusCode::NOT_FOUND, e.to_string()))
+    } else {
+        failed(e)
+    }
+}
+
 /// Runs blocking store work off the async threads; `Err` is the response to send.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Failure> + Send + 'static,
@@ -542,14 +551,8 @@ async fn rejected_in_scope(
     id: String,
 ) -> Result<hookboard_store::RejectedEvent, Response> {
     let store = app.store.clone();
-    let rejected = blocking(move || match store.get_rejected_event(&id) {
-        Ok(rejected) => Ok(rejected),
-        Err(e) if e.code() == "not_found" => {
-            Err(Box::new(error(StatusCode::NOT_FOUND, e.to_string())))
-        }
-        Err(e) => Err(failed(e)),
-    })
-    .await?;
+    let rejected =
+        blocking(move || store.get_rejected_event(&id).map_err(missing_or_failed)).await?;
     if !scope_covers(&app.bundle, scope, &rejected.alias) {
         return Err(error(
             StatusCode::FORBIDDEN,
@@ -993,10 +996,7 @@ async fn list_runs(
     Query(query): Query<HashMap<String, String>>,
     ApiScope(scope): ApiScope,
 ) -> Response {
-    // A key whose scope lists aliases sees the runs of the workflows those events (and
-    // groups) start.
-    let workflows = (!scope_covers_everything(&app.bundle, &scope))
-        .then(|| workflows_started_within(&app.bundle, &scope));
+    let workflows = readable_workflows(&app.bundle, &scope);
     let mut filter = RunFilter {
         workflow: query.get("workflow").cloned(),
         contact_id: query.get("contact").cloned(),
@@ -1076,8 +1076,8 @@ async fn get_run(
         Err(response) => return response,
     };
     // The rule `GET /api/v1/runs` lists by, so that a key opens exactly the runs it is shown.
-    if !scope_covers_everything(&app.bundle, &scope)
-        && !workflows_started_within(&app.bundle, &scope).contains(&run.trace.workflow)
+    if readable_workflows(&app.bundle, &scope)
+        .is_some_and(|workflows| !workflows.contains(&run.trace.workflow))
     {
         return error(
             StatusCode::FORBIDDEN,
@@ -1093,14 +1093,7 @@ async fn get_run(
 /// The stored run `id`; `Err` is the answer (404).
 async fn stored_run(app: &App, id: String) -> Result<hookboard_store::StoredRun, Response> {
     let store = app.store.clone();
-    blocking(move || match store.get_run(&id) {
-        Ok(run) => Ok(run),
-        Err(e) if e.code() == "not_found" => {
-            Err(Box::new(error(StatusCode::NOT_FOUND, e.to_string())))
-        }
-        Err(e) => Err(failed(e)),
-    })
-    .await
+    blocking(move || store.get_run(&id).map_err(missing_or_failed)).await
 }
 
 /// The stored run `id` and the event it ran with (the received one, or the one it was queued
@@ -1154,9 +1147,13 @@ fn scope_covers_everything(bundle: &Bundle, scope: &str) -> bool {
         .any(|s| s.name == scope && s.aliases.is_empty())
 }
 
-/// The workflows a key of `scope` can start: those with an event trigger of an alias, or a
-/// group trigger of a `group:<name>`, that the scope lists.
-fn workflows_started_within(bundle: &Bundle, scope: &str) -> Vec<String> {
+/// The workflows whose runs a key of `scope` may read: `None` for all of them (a scope that
+/// lists no aliases), else those with an event trigger of an alias, or a group trigger of a
+/// `group:<name>`, that the scope lists.
+fn readable_workflows(bundle: &Bundle, scope: &str) -> Option<Vec<String>> {
+    if scope_covers_everything(bundle, scope) {
+        return None;
+    }
     use hookboard_engine::catalogue::kinds;
     let param = |node: &hookboard_engine::model::Node, name: &str| {
         node.params
@@ -1166,7 +1163,7 @@ fn workflows_started_within(bundle: &Bundle, scope: &str) -> Vec<String> {
             .trim()
             .to_string()
     };
-    bundle
+    let workflows = bundle
         .workflows
         .iter()
         .filter(|workflow| {
@@ -1180,7 +1177,8 @@ fn workflows_started_within(bundle: &Bundle, scope: &str) -> Vec<String> {
             })
         })
         .map(|workflow| workflow.name.clone())
-        .collect()
+        .collect();
+    Some(workflows)
 }
 
 /// Source of the events a contact entering a group starts runs with.

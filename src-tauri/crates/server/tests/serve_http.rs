@@ -278,6 +278,13 @@ fn webhook_server(dir: &tempfile::TempDir, crm: &Crm) -> Server {
     Server::start(&bundle, &dir.path().join("hookboard.db"))
 }
 
+/// [`webhook_server`] without `--allow-private-network`, with these variables.
+fn webhook_server_with(dir: &tempfile::TempDir, crm: &Crm, vars: &[(&str, &str)]) -> Server {
+    let bundle = bundle_file(dir.path(), crm, true);
+    let db = dir.path().join("hookboard.db");
+    Server::spawn_exactly(&bundle, &db, 2, Stdio::null(), &[], vars)
+}
+
 fn order(email: &str, id: &str) -> Value {
     json!({"customer": {"email": email}, "signup_id": id, "first_name": "Ada", "plan": "pro",
            "unknown": {"ignored": true}})
@@ -348,15 +355,7 @@ fn a_webhook_event_is_acknowledged_with_its_id_and_runs_the_workflow() {
 fn without_allow_private_network_a_step_to_loopback_fails_as_blocked_address() {
     let crm = Crm::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let bundle = bundle_file(dir.path(), &crm, true);
-    let server = Server::spawn_exactly(
-        &bundle,
-        &dir.path().join("hookboard.db"),
-        2,
-        Stdio::null(),
-        &[],
-        &[],
-    );
+    let server = webhook_server_with(&dir, &crm, &[]);
     let (status, body) = server.post("/hooks/signup", &order("ada@example.com", "s-1"));
     assert_eq!(status, 202, "{body}");
     let key = server.key("signups");
@@ -1464,15 +1463,7 @@ fn runs_are_listed_by_start_time_range_with_the_other_filters() {
 fn yes_no_variables_take_1_for_yes() {
     let crm = Crm::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let bundle = bundle_file(dir.path(), &crm, true);
-    let server = Server::spawn_exactly(
-        &bundle,
-        &dir.path().join("hookboard.db"),
-        1,
-        Stdio::null(),
-        &[],
-        &[("HOOKBOARD_ALLOW_PRIVATE_NETWORK", "1")],
-    );
+    let server = webhook_server_with(&dir, &crm, &[("HOOKBOARD_ALLOW_PRIVATE_NETWORK", "1")]);
     let (status, body) = server.post("/hooks/signup", &order("ada@example.com", "s-1"));
     assert_eq!(status, 202, "{body}");
     let runs = server.runs(&server.key("signups"), 1);
