@@ -9,6 +9,7 @@
 //! Criterion measures the benchmarks one after the other, so on a busy machine their ratio
 //! drifts with the load; the last part therefore alternates the two calls in rounds and
 //! prints the ratio of their medians, which is the figure to compare with the goal.
+//! The process uses mimalloc, as `hookboard-server` does.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -27,6 +28,10 @@ use hookboard_engine::runner::{Engine, RunOptions};
 use hookboard_engine::trace::RunStatus;
 use hookboard_secrets::MemorySecretStore;
 use serde_json::{Value, json};
+
+/// The allocator `hookboard-server` runs the engine with; both calls use it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// A typical body: ten fields from the event, the contact and an earlier response.
 const BODY_TEMPLATE: &str = r#"{

@@ -519,20 +519,9 @@ impl HttpClient {
         self.send_body(req, body, timeout, retry).await
     }
 
-    /// [`HttpClient::send`] for a request that is not needed afterwards: its body is sent
-    /// without being copied.
-    pub(crate) async fn send_owned(
-        &self,
-        mut req: OutboundRequest,
-        timeout: Duration,
-        retry: &RetryPolicy,
-    ) -> Result<HttpResponse, HttpError> {
-        let body = req.body.take().map(bytes::Bytes::from);
-        self.send_body(&req, body, timeout, retry).await
-    }
-
-    /// Sends `req` with `body` in place of its own body (which is not read).
-    async fn send_body(
+    /// Sends `req` with `body` in place of its own body (which is not read): a body taken out
+    /// of the request is sent without being copied.
+    pub(crate) async fn send_body(
         &self,
         req: &OutboundRequest,
         body: Option<bytes::Bytes>,

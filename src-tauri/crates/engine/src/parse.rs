@@ -11,7 +11,7 @@ use quick_xml::reader::Reader;
 use serde_json::{Map, Value};
 
 use crate::model::ResponseParsing;
-use crate::trace::StepError;
+use crate::trace::{StepError, body_text};
 
 /// A body that could not be parsed; the message names the position when there is one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,7 +61,7 @@ pub fn parse_response(mode: &ResponseParsing, body: &[u8]) -> Result<Value, Pars
                 parse_xml(body)
             }
         }
-        ResponseParsing::Text => Ok(Value::String(String::from_utf8_lossy(body).into_owned())),
+        ResponseParsing::Text => Ok(Value::String(body_text(body).into_owned())),
         ResponseParsing::Custom { pattern } => parse_custom(pattern, body),
     }
 }
@@ -127,7 +127,7 @@ fn compiled(pattern: &str) -> Result<Arc<regex::Regex>, ParseError> {
 
 fn parse_custom(pattern: &str, body: &[u8]) -> Result<Value, ParseError> {
     let re = compiled(pattern)?;
-    let text = String::from_utf8_lossy(body);
+    let text = body_text(body);
     let caps = re.captures(&text).ok_or_else(|| {
         ParseError::new(format!("pattern `{pattern}` did not match the response"))
     })?;

@@ -592,9 +592,25 @@ impl Engine {
             masks = apply_auth(&mut request, connector, secret.expose_secret());
         }
         crate::http::ensure_idempotency_key(&mut request);
-        outcome.step.request = Some(TracedRequest::masked(&request, &masks));
+        let body = request.body.take().map(bytes::Bytes::from);
         let timeout = Duration::from_millis(webhook.timeout_ms);
-        let response = match self.http.send_owned(request, timeout, &webhook.retry).await {
+        let mut send =
+            std::pin::pin!(
+                self.http
+                    .send_body(&request, body.clone(), timeout, &webhook.retry)
+            );
+        // The first poll sends the request; its trace is written while the answer is awaited.
+        let first = futures_util::poll!(send.as_mut());
+        outcome.step.request = Some(TracedRequest::masked_with_body(
+            &request,
+            body.as_deref(),
+            &masks,
+        ));
+        let sent = match first {
+            std::task::Poll::Ready(sent) => sent,
+            std::task::Poll::Pending => send.await,
+        };
+        let response = match sent {
             Ok(r) => r,
             Err(HttpError { kind, message, .. }) => {
                 return fail(
@@ -606,7 +622,7 @@ impl Engine {
         };
         // A receiver that echoes the credentials must not bring the secret back into the run:
         // the body, headers and parsed values later steps read are masked as the trace is.
-        let body_text = mask(&String::from_utf8_lossy(&response.body), &masks);
+        let body_text = mask(&crate::trace::body_text(&response.body), &masks);
         let (body, body_truncated) = truncate(&body_text, trace_body_limit);
         let headers: Vec<(String, String)> = response
             .headers

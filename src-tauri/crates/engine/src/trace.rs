@@ -1,5 +1,6 @@
 //! The run trace: what every step of a run did, as the CLI prints it and the store keeps it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -71,6 +72,16 @@ impl TracedRequest {
     /// A request as it is shown: every occurrence of a secret in `masks` (the forms
     /// [`apply_auth`](crate::auth::apply_auth) returns) replaced by [`MASK`].
     pub fn masked(request: &crate::http::OutboundRequest, masks: &[String]) -> Self {
+        Self::masked_with_body(request, request.body.as_deref(), masks)
+    }
+
+    /// [`TracedRequest::masked`] for a request whose body was taken out to be sent: `body`
+    /// stands for the request's own.
+    pub fn masked_with_body(
+        request: &crate::http::OutboundRequest,
+        body: Option<&[u8]>,
+        masks: &[String],
+    ) -> Self {
         use crate::auth::mask;
         TracedRequest {
             method: request.method.as_str().to_string(),
@@ -80,11 +91,17 @@ impl TracedRequest {
                 .iter()
                 .map(|(k, v)| (k.clone(), mask(v, masks)))
                 .collect(),
-            body: request
-                .body
-                .as_ref()
-                .map(|b| mask(&String::from_utf8_lossy(b), masks)),
+            body: body.map(|b| mask(&body_text(b), masks)),
         }
+    }
+}
+
+/// Body bytes as text: borrowed when they are UTF-8 (checked on the fast path first), else a
+/// copy with U+FFFD in place of each invalid sequence.
+pub fn body_text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 

@@ -172,7 +172,8 @@ fn insert_run_row(conn: &Connection, trace: &RunTrace, meta: &RunMeta) -> Result
         meta.finished_at.map(format_time),
         meta.event_id,
     ])?;
-    write_steps(conn, &trace.run_id, &trace.steps)
+    // A new run has no steps yet (steps cannot outlive their run).
+    insert_steps(conn, &trace.run_id, 0, &trace.steps)
 }
 
 /// Updates a stored run that went on after a wait: status, contact, resume node and end time
