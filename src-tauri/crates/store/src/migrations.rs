@@ -16,6 +16,9 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0003_server_tables.sql")).foreign_key_check(),
     M::up(include_str!("../migrations/0004_segments.sql")),
     M::up(include_str!("../migrations/0005_waits_and_journeys.sql")),
+    M::up(include_str!(
+        "../migrations/0006_run_steps_in_one_document.sql"
+    )),
 ];
 
 /// The schema version a database has after [`crate::Store::open`].

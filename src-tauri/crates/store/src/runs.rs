@@ -146,7 +146,7 @@ pub struct RecordedRun {
     pub superseded: bool,
 }
 
-const STEP: &str = "run step";
+const STEPS: &str = "run steps";
 
 fn insert_run_row(conn: &Connection, trace: &RunTrace, meta: &RunMeta) -> Result<()> {
     if trace.run_id.is_empty() {
@@ -158,8 +158,8 @@ fn insert_run_row(conn: &Connection, trace: &RunTrace, meta: &RunMeta) -> Result
     check_event(conn, meta)?;
     conn.prepare_cached(
         "INSERT INTO runs (id, workflow, status, contact_id, contact, resume_at,
-                           started_at, finished_at, event_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           started_at, finished_at, event_id, steps, step_count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         trace.run_id,
@@ -171,35 +171,43 @@ fn insert_run_row(conn: &Connection, trace: &RunTrace, meta: &RunMeta) -> Result
         format_time(meta.started_at),
         meta.finished_at.map(format_time),
         meta.event_id,
+        to_json(&trace.steps, STEPS)?,
+        sql_int(trace.steps.len()),
     ])?;
-    // A new run has no steps yet (steps cannot outlive their run).
-    insert_steps(conn, &trace.run_id, 0, &trace.steps)
+    Ok(())
 }
 
 /// Updates a stored run that went on after a wait: status, contact, resume node and end time
 /// from `trace`, whose steps are added after the stored ones.
 fn continue_run_row(conn: &Connection, trace: &RunTrace, meta: &RunMeta) -> Result<()> {
-    let updated = conn
-        .prepare_cached(
-            "UPDATE runs SET status = ?2, contact_id = ?3, contact = ?4, resume_at = ?5,
-                             finished_at = ?6
-             WHERE id = ?1",
-        )?
-        .execute(params![
-            trace.run_id,
-            tag(&trace.status, "run status")?,
-            contact_id(&trace.contact),
-            to_json(&trace.contact, "run contact")?,
-            trace.resume_at,
-            meta.finished_at.map(format_time),
-        ])?;
-    if updated == 0 {
-        return Err(StoreError::id_not_found("run", &trace.run_id));
-    }
-    let first: i64 = conn
-        .prepare_cached("SELECT COALESCE(MAX(idx) + 1, 0) FROM steps WHERE run_id = ?1")?
-        .query_row([&trace.run_id], |row| row.get(0))?;
-    insert_steps(conn, &trace.run_id, first, &trace.steps)
+    let mut steps = stored_steps(conn, &trace.run_id)?;
+    steps.extend(trace.steps.iter().cloned());
+    conn.prepare_cached(
+        "UPDATE runs SET status = ?2, contact_id = ?3, contact = ?4, resume_at = ?5,
+                         finished_at = ?6, steps = ?7, step_count = ?8
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        trace.run_id,
+        tag(&trace.status, "run status")?,
+        contact_id(&trace.contact),
+        to_json(&trace.contact, "run contact")?,
+        trace.resume_at,
+        meta.finished_at.map(format_time),
+        to_json(&steps, STEPS)?,
+        sql_int(steps.len()),
+    ])?;
+    Ok(())
+}
+
+/// The steps stored with run `run_id`, in execution order.
+fn stored_steps(conn: &Connection, run_id: &str) -> Result<Vec<Step>> {
+    let text: String = conn
+        .prepare_cached("SELECT steps FROM runs WHERE id = ?1")?
+        .query_row([run_id], |row| row.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::id_not_found("run", run_id))?;
+    from_json(&text, STEPS)
 }
 
 /// The contact to save over the stored one, normalized; `Err` when it cannot be saved (invalid,
@@ -300,32 +308,6 @@ fn contact_id(contact: &Contact) -> Option<&str> {
     Some(contact.id.as_str()).filter(|id| !id.is_empty())
 }
 
-fn write_steps(conn: &Connection, run_id: &str, steps: &[Step]) -> Result<()> {
-    conn.prepare_cached("DELETE FROM steps WHERE run_id = ?1")?
-        .execute([run_id])?;
-    insert_steps(conn, run_id, 0, steps)
-}
-
-/// Inserts `steps` numbered from `first` on.
-fn insert_steps(conn: &Connection, run_id: &str, first: i64, steps: &[Step]) -> Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO steps (run_id, idx, node, kind, status, branch, step)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
-    for (idx, step) in steps.iter().enumerate() {
-        stmt.execute(params![
-            run_id,
-            first.saturating_add(sql_int(idx)),
-            step.node,
-            step.kind,
-            tag(&step.status, STEP)?,
-            step.branch,
-            to_json(step, STEP)?,
-        ])?;
-    }
-    Ok(())
-}
-
 fn meta_from(
     event_id: Option<String>,
     started_at: &str,
@@ -370,7 +352,8 @@ impl Store {
             check_event(tx, meta)?;
             tx.prepare_cached(
                 "UPDATE runs SET workflow = ?2, status = ?3, contact_id = ?4, contact = ?5,
-                                 resume_at = ?6, started_at = ?7, finished_at = ?8, event_id = ?9
+                                 resume_at = ?6, started_at = ?7, finished_at = ?8, event_id = ?9,
+                                 steps = ?10, step_count = ?11
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -383,8 +366,10 @@ impl Store {
                 format_time(meta.started_at),
                 meta.finished_at.map(format_time),
                 meta.event_id,
+                to_json(&trace.steps, STEPS)?,
+                sql_int(trace.steps.len()),
             ])?;
-            write_steps(tx, &trace.run_id, &trace.steps)
+            Ok(())
         })
     }
 
@@ -393,7 +378,8 @@ impl Store {
         self.with_read(|conn| {
             let row = conn
                 .prepare_cached(
-                    "SELECT workflow, status, contact, resume_at, started_at, finished_at, event_id
+                    "SELECT workflow, status, contact, resume_at, started_at, finished_at, event_id,
+                            steps
                      FROM runs WHERE id = ?1",
                 )?
                 .query_row([id], |row| {
@@ -405,23 +391,19 @@ impl Store {
                         row.get::<_, String>(4)?,
                         row.get::<_, Option<String>>(5)?,
                         row.get::<_, Option<String>>(6)?,
+                        row.get::<_, String>(7)?,
                     ))
                 })
                 .optional()?
                 .ok_or_else(|| StoreError::id_not_found("run", id))?;
-            let (workflow, status, contact, resume_at, started_at, finished_at, event_id) = row;
-            let mut stmt =
-                conn.prepare_cached("SELECT step FROM steps WHERE run_id = ?1 ORDER BY idx")?;
-            let mut steps = Vec::new();
-            for step in stmt.query_map([id], |row| row.get::<_, String>(0))? {
-                steps.push(from_json(&step?, STEP)?);
-            }
+            let (workflow, status, contact, resume_at, started_at, finished_at, event_id, steps) =
+                row;
             Ok(StoredRun {
                 trace: RunTrace {
                     run_id: id.to_string(),
                     workflow,
                     status: untag(&status, "run status")?,
-                    steps,
+                    steps: from_json(&steps, STEPS)?,
                     contact: from_json(&contact, "run contact")?,
                     resume_at,
                     suspension: None,
@@ -436,7 +418,7 @@ impl Store {
         self.list_runs_started(filter, &StartedBetween::default(), None)
     }
 
-    /// Deletes a run and its steps.
+    /// Deletes a run (its steps are part of it).
     pub fn delete_run(&self, id: &str) -> Result<()> {
         self.with_conn(|conn| {
             if conn
@@ -481,7 +463,7 @@ impl Store {
         self.with_read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT r.id, r.workflow, r.status, r.contact_id, r.event_id, r.started_at,
-                        r.finished_at, (SELECT COUNT(*) FROM steps s WHERE s.run_id = r.id)
+                        r.finished_at, r.step_count
                  FROM runs r
                  WHERE (?1 IS NULL OR r.workflow = ?1)
                    AND (?2 IS NULL OR r.status = ?2)

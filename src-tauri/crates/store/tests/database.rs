@@ -195,6 +195,15 @@ fn upgrade_from_schema_1_keeps_every_row() -> TestResult {
              VALUES ('run1', 'welcome', 'completed', 'c1', '{\"id\":\"c1\"}', NULL, ?1, ?1)",
             [t],
         )?;
+        // Inserted after the first step's row on purpose: the order kept is the steps' own.
+        raw.execute(
+            "INSERT INTO steps (run_id, idx, node, kind, status, branch, step)
+             VALUES ('run1', 1, 'done', 'end', 'ok', NULL,
+                     '{\"node\":\"done\",\"kind\":\"end\",\"status\":\"ok\",
+                       \"branch\":null,\"request\":null,\"response\":null,\"changes\":null,
+                       \"duration_ms\":2,\"error\":null}')",
+            [],
+        )?;
         raw.execute(
             "INSERT INTO steps (run_id, idx, node, kind, status, branch, step)
              VALUES ('run1', 0, 'start', 'manual_trigger', 'ok', 'next',
@@ -240,9 +249,13 @@ fn upgrade_from_schema_1_keeps_every_row() -> TestResult {
 
     let run = store.get_run("run1")?;
     assert_eq!(run.trace.status, RunStatus::Completed);
-    assert_eq!(run.trace.steps.len(), 1);
+    let nodes: Vec<&str> = run.trace.steps.iter().map(|s| s.node.as_str()).collect();
+    assert_eq!(nodes, ["start", "done"], "steps keep their order");
+    assert_eq!(run.trace.steps[1].duration_ms, 2);
     assert_eq!(run.meta.event_id, None, "the new column starts empty");
-    assert_eq!(store.list_runs(&RunFilter::default())?.len(), 1);
+    let listed = store.list_runs(&RunFilter::default())?;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].steps, 2, "the step count is kept");
 
     // What schema 2 added works on the upgraded file.
     assert!(store.list_rejected_events(None, 10)?.is_empty());
