@@ -13,7 +13,7 @@ use crate::Store;
 use crate::codec::{
     format_time, from_json, parse_opt_time, parse_time, sql_int, tag, to_json, untag,
 };
-use crate::contacts::{check, id_by_email, load, normalize, update_row};
+use crate::contacts::{check, id_by_email, load, normalize, update_changed};
 use crate::error::{Result, StoreError};
 
 /// What the store keeps about a run besides its trace.
@@ -210,33 +210,34 @@ fn stored_steps(conn: &Connection, run_id: &str) -> Result<Vec<Step>> {
     from_json(&text, STEPS)
 }
 
-/// The contact to save over the stored one, normalized; `Err` when it cannot be saved (invalid,
-/// no longer stored, or its email belongs to another contact). Only reads.
-fn contact_to_save(conn: &Connection, contact: &Contact) -> Result<Contact> {
+/// The contact to save over the stored one, normalized, with the stored contact it replaces;
+/// `Err` when it cannot be saved (invalid, no longer stored, or its email belongs to another
+/// contact). Only reads.
+fn contact_to_save(conn: &Connection, contact: &Contact) -> Result<(Contact, Contact)> {
     let mut contact = contact.clone();
     normalize(&mut contact);
     check(&contact).map_err(|(field, message)| StoreError::invalid(field, message))?;
-    if !conn
-        .prepare_cached("SELECT 1 FROM contacts WHERE id = ?1")?
-        .exists([&contact.id])?
-    {
-        return Err(StoreError::id_not_found("contact", &contact.id));
-    }
-    if let Some(email) = contact.email.as_deref()
+    let stored =
+        load(conn, &contact.id)?.ok_or_else(|| StoreError::id_not_found("contact", &contact.id))?;
+    if contact.email != stored.email
+        && let Some(email) = contact.email.as_deref()
         && let Some(other) = id_by_email(conn, email)?
         && other != contact.id
     {
         return Err(StoreError::exists("contact with email", email));
     }
-    Ok(contact)
+    Ok((contact, stored))
 }
 
-/// Replaces every field of a stored contact checked by [`contact_to_save`]; its groups stay as
-/// stored (a run cannot change them, and a group joined meanwhile must not be undone). The
-/// contact as stored after.
-fn save_contact(conn: &Connection, contact: &Contact) -> Result<Contact> {
-    update_row(conn, contact)?;
-    load(conn, &contact.id)?.ok_or_else(|| StoreError::id_not_found("contact", &contact.id))
+/// Writes the fields of a contact checked by [`contact_to_save`] that differ from `stored`; its
+/// groups stay as stored (a run cannot change them, and a group joined meanwhile must not be
+/// undone). The contact as stored after.
+fn save_contact(conn: &Connection, contact: Contact, stored: Contact) -> Result<Contact> {
+    update_changed(conn, &stored, &contact)?;
+    Ok(Contact {
+        groups: stored.groups,
+        ..contact
+    })
 }
 
 /// [`Store::record_run`] on an open transaction.
@@ -256,7 +257,7 @@ pub(crate) fn record(conn: &Connection, record: &RunRecord) -> Result<RecordedRu
     // rollback: the run is stored without it.
     let contact = if record.update_contact && !record.trace.contact.id.is_empty() {
         match contact_to_save(conn, &record.trace.contact) {
-            Ok(contact) => Some(contact),
+            Ok(pair) => Some(pair),
             Err(e) => {
                 recorded.contact_error = Some(e);
                 None
@@ -278,8 +279,8 @@ pub(crate) fn record(conn: &Connection, record: &RunRecord) -> Result<RecordedRu
     if let Some((workflow, journey_id)) = &record.journey {
         crate::waits::set_journey(conn, workflow, journey_id, &record.trace.run_id)?;
     }
-    if let Some(contact) = contact {
-        recorded.contact = save_contact(conn, &contact)?;
+    if let Some((contact, stored)) = contact {
+        recorded.contact = save_contact(conn, contact, stored)?;
     }
     if let Some(event_id) = &record.processed_event {
         crate::server::mark_processed(conn, event_id)?;

@@ -5,10 +5,10 @@ mod common;
 
 use chrono::Utc;
 use common::{TestResult, trace};
-use hookboard_engine::model::Event;
-use hookboard_engine::trace::RunStatus;
+use hookboard_engine::model::{Contact, Event};
+use hookboard_engine::trace::{RunStatus, RunTrace};
 use hookboard_store::{
-    AcceptedEvent, Durability, NewEvent, RunMeta, RunRecord, Store, StoreOptions,
+    AcceptedEvent, ContactQuery, Durability, NewEvent, RunMeta, RunRecord, Store, StoreOptions,
 };
 use serde_json::json;
 
@@ -147,4 +147,82 @@ fn uuid() -> String {
         "run-{}",
         Utc::now().timestamp_nanos_opt().unwrap_or_default()
     )
+}
+
+/// A run's contact changes are written field by field: a changed name is found by search, a
+/// custom field alone leaves the rest as stored, groups stay, and an email of another contact
+/// is refused without writing anything.
+#[test]
+fn a_runs_contact_changes_are_saved_and_an_email_of_another_contact_is_refused() -> TestResult {
+    let store = Store::open_in_memory()?;
+    let contact = |email: &str, first: &str, last: &str| Contact {
+        email: Some(email.to_string()),
+        first_name: Some(first.to_string()),
+        last_name: Some(last.to_string()),
+        ..Contact::default()
+    };
+    let ada = store.create_contact(&contact("ada@example.com", "Ada", "Lovelace"))?;
+    store.create_contact(&contact("bob@example.com", "Bob", "Builder"))?;
+    store.add_to_group(&ada.id, "vip")?;
+    let record = |changed: Contact| RunRecord {
+        update_contact: true,
+        ..RunRecord::new(
+            RunTrace {
+                contact: changed,
+                ..trace(&uuid(), "welcome", RunStatus::Completed, &ada.id)
+            },
+            RunMeta {
+                event_id: None,
+                started_at: Utc::now(),
+                finished_at: Some(Utc::now()),
+            },
+        )
+    };
+
+    let mut renamed = store.get_contact(&ada.id)?;
+    renamed.last_name = Some("Byron".to_string());
+    renamed.city = Some("London".to_string());
+    renamed.groups.clear();
+    let recorded = store.record_run(&record(renamed))?;
+    assert!(
+        recorded.contact_error.is_none(),
+        "{:?}",
+        recorded.contact_error
+    );
+    assert_eq!(recorded.contact.groups, ["vip"], "groups stay as stored");
+    let found = store.search_contacts(&ContactQuery {
+        text: Some("byron".to_string()),
+        ..ContactQuery::default()
+    })?;
+    assert_eq!(found.len(), 1, "the new name is in the name index");
+    assert_eq!(found[0].city.as_deref(), Some("London"));
+    assert_eq!(
+        found[0], recorded.contact,
+        "the answer is the contact as stored"
+    );
+
+    let mut custom_only = store.get_contact(&ada.id)?;
+    custom_only
+        .custom
+        .insert("crm_id".to_string(), json!("crm-9"));
+    store.record_run(&record(custom_only))?;
+    let stored = store.get_contact(&ada.id)?;
+    assert_eq!(stored.custom["crm_id"], json!("crm-9"));
+    assert_eq!(stored.last_name.as_deref(), Some("Byron"));
+    assert_eq!(stored.email.as_deref(), Some("ada@example.com"));
+
+    let mut taken = store.get_contact(&ada.id)?;
+    taken.email = Some("BOB@example.com".to_string());
+    taken.city = Some("Paris".to_string());
+    let recorded = store.record_run(&record(taken))?;
+    assert_eq!(
+        recorded.contact_error.as_ref().map(|e| e.code()),
+        Some("already_exists")
+    );
+    assert_eq!(
+        store.get_contact(&ada.id)?,
+        stored,
+        "nothing of it is written"
+    );
+    Ok(())
 }
