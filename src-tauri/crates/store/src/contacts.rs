@@ -188,31 +188,18 @@ pub(crate) fn update_row(conn: &Connection, c: &Contact) -> Result<()> {
     Ok(())
 }
 
-/// Writes the fields of `new` that differ from `stored` (the same contact as read in this
-/// transaction), and the update time when any does. The indexed fields (email, phone, names)
-/// are written only when one of them changed, so that a run setting a custom field leaves the
-/// contact's indexes alone. Whether anything was written.
-pub(crate) fn update_changed(conn: &Connection, stored: &Contact, new: &Contact) -> Result<bool> {
+/// Writes `new` over `stored` (the same contact as read in this transaction) when they differ.
+/// When only fields outside the indexes (city, birthday, custom fields) changed, only those are
+/// written, so that a run setting a custom field leaves the contact's indexes alone.
+pub(crate) fn update_changed(conn: &Connection, stored: &Contact, new: &Contact) -> Result<()> {
     let indexed_changed = new.email != stored.email
         || new.phone != stored.phone
         || new.first_name != stored.first_name
         || new.last_name != stored.last_name;
-    let other_changed =
-        new.city != stored.city || new.birthday != stored.birthday || new.custom != stored.custom;
     if indexed_changed {
-        conn.prepare_cached(
-            "UPDATE contacts SET email = ?2, phone = ?3, first_name = ?4, last_name = ?5
-             WHERE id = ?1",
-        )?
-        .execute(params![
-            new.id,
-            new.email,
-            new.phone,
-            new.first_name,
-            new.last_name
-        ])?;
+        return update_row(conn, new);
     }
-    if indexed_changed || other_changed {
+    if new.city != stored.city || new.birthday != stored.birthday || new.custom != stored.custom {
         conn.prepare_cached(
             "UPDATE contacts SET city = ?2, birthday = ?3, custom = ?4, updated_at = ?5
              WHERE id = ?1",
@@ -225,7 +212,7 @@ pub(crate) fn update_changed(conn: &Connection, stored: &Contact, new: &Contact)
             format_time(now()),
         ])?;
     }
-    Ok(indexed_changed || other_changed)
+    Ok(())
 }
 
 /// The id of group `name`, created when missing.
