@@ -82,7 +82,10 @@ done
 
 mkdir -p "$here/artifacts"
 set +e
-"$repo/tests/with-keyring.sh" node --test --test-concurrency=1 "${stories[@]}"
+# --test-force-exit: a story whose app window died (WebDriver "invalid session id") can leave
+# a handle open in its process; the story is reported failed and the run goes on instead of
+# waiting for ever.
+"$repo/tests/with-keyring.sh" node --test --test-concurrency=1 --test-force-exit "${stories[@]}"
 status=$?
 set -e
 echo "e2e: screenshots in tests/e2e/artifacts/" >&2

@@ -21,6 +21,9 @@ pub enum ServerDbError {
     /// SQLite failed.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    /// The operating system gave no random bytes for a new key.
+    #[error("no random bytes for the key from the operating system: {0}")]
+    Random(getrandom::Error),
     /// The file has not been brought to the store's schema (open it with the store first).
     #[error(
         "the database has no server tables (schema version {found}, {needed} needed); \
@@ -117,13 +120,12 @@ impl ServerDb {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Creates a key with this scope and returns it; only its SHA-256 hash is stored.
-    pub fn create_key(&self, scope: &str) -> rusqlite::Result<CreatedKey> {
-        let key = format!(
-            "{KEY_PREFIX}{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
+    /// Creates a key with this scope and returns it; only its SHA-256 hash is stored. The key
+    /// is 32 bytes from the operating system's random source, in hex after [`KEY_PREFIX`].
+    pub fn create_key(&self, scope: &str) -> Result<CreatedKey, ServerDbError> {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(ServerDbError::Random)?;
+        let key = format!("{KEY_PREFIX}{}", hex::encode(secret));
         let id = uuid::Uuid::new_v4().to_string();
         self.lock().execute(
             "INSERT INTO server_api_keys (id, scope, key_hash, created_at)

@@ -98,7 +98,14 @@ fn a_new_database_has_the_server_tables_after_the_store_opens_it() {
     Store::open(&path).expect("store");
     let db = ServerDb::open(&path).expect("server db");
     let created = db.create_key("signups").expect("create");
-    assert!(created.key.starts_with(hookboard_server::keys::KEY_PREFIX));
+    let secret = created
+        .key
+        .strip_prefix(hookboard_server::keys::KEY_PREFIX)
+        .expect("the key starts with the prefix");
+    assert_eq!(secret.len(), 64, "32 random bytes in hex: {secret}");
+    assert!(secret.bytes().all(|b| b.is_ascii_hexdigit()), "{secret}");
+    let another = db.create_key("signups").expect("create");
+    assert_ne!(another.key, created.key);
     assert_eq!(
         db.scope_of(&created.key).expect("scope").as_deref(),
         Some("signups")
