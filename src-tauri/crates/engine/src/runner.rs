@@ -15,6 +15,7 @@ use crate::model::{BodyKind, Bundle, Contact, Event, Node, Webhook, Workflow};
 use crate::parse::parse_response;
 use crate::trace::{
     RunStatus, RunTrace, Step, StepError, StepStatus, Suspension, TracedRequest, TracedResponse,
+    body_text,
 };
 use crate::validate::status_matcher;
 
@@ -622,8 +623,8 @@ impl Engine {
         };
         // A receiver that echoes the credentials must not bring the secret back into the run:
         // the body, headers and parsed values later steps read are masked as the trace is.
-        let body_text = mask(&crate::trace::body_text(&response.body), &masks);
-        let (body, body_truncated) = truncate(&body_text, trace_body_limit);
+        let response_text = mask(&body_text(&response.body), &masks);
+        let (body, body_truncated) = truncate(&response_text, trace_body_limit);
         let headers: Vec<(String, String)> = response
             .headers
             .iter()
@@ -636,7 +637,7 @@ impl Engine {
         outcome.response = Some(json!({
             "status": response.status,
             "headers": header_map,
-            "body": body_text,
+            "body": response_text,
             "time_ms": u64::try_from(response.elapsed.as_millis()).unwrap_or(u64::MAX),
         }));
         let parsed =

@@ -611,29 +611,26 @@ fn bundle_problems_stop_the_start_with_exit_2_and_their_paths() {
     bundle["workflows"][0]["edges"][0]["to"] = json!("nowhere");
     let path = dir.path().join("broken.json");
     std::fs::write(&path, bundle.to_string()).expect("write");
-    let output = Command::new(binary())
-        .arg("serve")
-        .arg("--bundle")
-        .arg(&path)
-        .arg("--db")
-        .arg(dir.path().join("hookboard.db"))
-        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
-        .output()
-        .expect("runs");
+    // `serve` on the broken bundle, after the global flags `before`.
+    let serve = |before: &[&str]| {
+        Command::new(binary())
+            .args(before)
+            .args(["serve", "--bundle"])
+            .arg(&path)
+            .arg("--db")
+            .arg(dir.path().join("hookboard.db"))
+            .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+            .output()
+            .expect("runs")
+    };
+    let output = serve(&[]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("broken.json"), "{stderr}");
     assert!(stderr.contains("workflows"), "{stderr}");
 
     // With JSON logs the refusal is one more JSON line.
-    let output = Command::new(binary())
-        .args(["--log-format", "json", "serve", "--bundle"])
-        .arg(&path)
-        .arg("--db")
-        .arg(dir.path().join("hookboard.db"))
-        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
-        .output()
-        .expect("runs");
+    let output = serve(&["--log-format", "json"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     let lines: Vec<Value> = stderr
