@@ -204,7 +204,13 @@ impl ContextCache {
 /// The configured template engine. Create one and share it; it is cheap to use concurrently.
 pub struct Expressions {
     env: Environment<'static>,
+    /// JSON body templates taken apart once ([`JsonPlan`]), by source.
+    json_plans: std::sync::RwLock<JsonPlans>,
 }
+
+/// [`Expressions::json_plans`]: hashed with foldhash, as a body template is a kilobyte or more.
+type JsonPlans =
+    std::collections::HashMap<String, std::sync::Arc<JsonPlan>, foldhash::fast::RandomState>;
 
 impl Default for Expressions {
     fn default() -> Self {
@@ -237,6 +243,7 @@ impl Expressions {
             name if name.starts_with("json:") => AutoEscape::Json,
             name if name.starts_with("url:") => AutoEscape::Custom("url"),
             name if name.starts_with("xml:") => AutoEscape::Custom("xml"),
+            name if name.starts_with("jv:") => AutoEscape::Json,
             _ => AutoEscape::None,
         });
         env.set_formatter(|out, state, value| {
@@ -249,9 +256,7 @@ impl Expressions {
                     }
                     // Strings, the most common values, without going through serde.
                     if let Some(text) = value.as_str() {
-                        out.write_char('"')?;
-                        write_json_escaped(out, text)?;
-                        out.write_char('"')?;
+                        write_json_string(out, text)?;
                         return Ok(());
                     }
                     serde_json::to_writer(FmtWriter(out), value).map_err(|e| {
@@ -298,7 +303,10 @@ impl Expressions {
                 })
             },
         );
-        Expressions { env }
+        Expressions {
+            env,
+            json_plans: std::sync::RwLock::default(),
+        }
     }
 
     /// Renders a template to a string, escaping interpolated values for `escape`.
@@ -333,6 +341,12 @@ impl Expressions {
     /// and JSON-escaped, so the output is always JSON with the template's structure. A string
     /// that is exactly one `${…}` keeps the value's JSON type.
     pub fn render_json_text(&self, template: &str, ctx: &JinjaValue) -> Result<String, ExprError> {
+        if let Some(rendered) = self
+            .json_plan(template)
+            .and_then(|plan| self.render_json_plan(&plan, ctx))
+        {
+            return Ok(rendered);
+        }
         let compiled = self.cached("json:", template)?;
         compiled
             .render(ctx)
@@ -395,6 +409,56 @@ impl Expressions {
         .map_err(|e| to_expr_error(&e, source))
     }
 
+    /// The plan of a JSON body template, made on first use; `None` when the template is not
+    /// JSON (the template machine then reports where).
+    fn json_plan(&self, template: &str) -> Option<std::sync::Arc<JsonPlan>> {
+        let known = self
+            .json_plans
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(template)
+            .cloned();
+        if known.is_some() {
+            return known;
+        }
+        let plan = std::sync::Arc::new(JsonPlan::new(template)?);
+        self.json_plans
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(template.to_string(), plan.clone());
+        Some(plan)
+    }
+
+    /// Renders a [`JsonPlan`]: what the compiled JSON template renders, with plain variable
+    /// paths looked up directly and every other expression rendered by the template machine,
+    /// all of them in one template. `None` on any failure: the caller renders the whole
+    /// template the usual way, which reports the error.
+    fn render_json_plan(&self, plan: &JsonPlan, ctx: &JinjaValue) -> Option<String> {
+        let rendered;
+        let mut machine = match &plan.machine {
+            Some(source) => {
+                rendered = self.cached("jv:", source).ok()?.render(ctx).ok()?;
+                rendered.split(MACHINE_END)
+            }
+            None => "".split(MACHINE_END),
+        };
+        let mut out = String::with_capacity(plan.size_hint);
+        for piece in &plan.pieces {
+            match piece {
+                JsonPiece::Raw(text) => out.push_str(text),
+                JsonPiece::Typed(path) => {
+                    write_json_typed(&mut out, &lookup_path(path, ctx)?).ok()?
+                }
+                JsonPiece::TextPath(path) => {
+                    write_json_escaped(&mut out, &display(&lookup_path(path, ctx)?)).ok()?;
+                }
+                JsonPiece::Machine => out.push_str(machine.next()?),
+            }
+        }
+        // Every part of the machine's output was used, and nothing else came out of it.
+        (machine.next() == Some("") && machine.next().is_none()).then_some(out)
+    }
+
     /// Checks that a condition compiles, without evaluating it (used by validation).
     pub fn check_condition(&self, condition: &str) -> Result<(), ExprError> {
         let source = unwrap_placeholders(condition);
@@ -403,6 +467,203 @@ impl Expressions {
             .map(|_| ())
             .map_err(|e| to_expr_error(&e, &source))
     }
+}
+
+/// Ends each output in [`JsonPlan::machine`]: JSON text never holds a raw NUL character.
+const MACHINE_END: char = '\0';
+
+/// A JSON body template taken apart: the JSON text the compiled template writes as is, the
+/// plain variable paths it looks up, and one template for all its other expressions, in
+/// order ([`compile_json_template`] says how each string is rendered).
+#[derive(Debug)]
+struct JsonPlan {
+    pieces: Vec<JsonPiece>,
+    /// The other expressions as one template, each output ended by [`MACHINE_END`].
+    machine: Option<String>,
+    /// The length of the JSON text without the values: a start for the output's capacity.
+    size_hint: usize,
+}
+
+/// A part of a [`JsonPlan`].
+#[derive(Debug)]
+enum JsonPiece {
+    /// JSON text written as is: structure, numbers, literal strings and parts of strings.
+    Raw(String),
+    /// A string value that is exactly one plain path (`"${event.total}"`): the value as JSON.
+    Typed(Vec<String>),
+    /// A plain path inside a string: the value as text, JSON-escaped.
+    TextPath(Vec<String>),
+    /// The next output of [`JsonPlan::machine`].
+    Machine,
+}
+
+impl JsonPlan {
+    /// The plan of `template`; `None` when it is not JSON.
+    fn new(template: &str) -> Option<JsonPlan> {
+        let skeleton: Value = serde_json::from_str(template).ok()?;
+        let mut plan = JsonPlan {
+            pieces: Vec::new(),
+            machine: None,
+            size_hint: 0,
+        };
+        plan.value(&skeleton);
+        plan.size_hint = plan
+            .pieces
+            .iter()
+            .map(|piece| match piece {
+                JsonPiece::Raw(text) => text.len(),
+                _ => 16,
+            })
+            .sum();
+        Some(plan)
+    }
+
+    fn raw(&mut self, text: &str) {
+        match self.pieces.last_mut() {
+            Some(JsonPiece::Raw(last)) => last.push_str(text),
+            _ => self.pieces.push(JsonPiece::Raw(text.to_string())),
+        }
+    }
+
+    /// Adds `source` to the machine's template.
+    fn machine(&mut self, source: &str) {
+        let machine = self.machine.get_or_insert_with(String::new);
+        machine.push_str(source);
+        machine.push(MACHINE_END);
+        self.pieces.push(JsonPiece::Machine);
+    }
+
+    /// As [`compile_json_value`].
+    fn value(&mut self, value: &Value) {
+        match value {
+            Value::String(s) => self.string(s, true),
+            Value::Array(items) => {
+                self.raw("[");
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.raw(",");
+                    }
+                    self.value(item);
+                }
+                self.raw("]");
+            }
+            Value::Object(map) => {
+                self.raw("{");
+                for (i, (key, item)) in map.iter().enumerate() {
+                    if i > 0 {
+                        self.raw(",");
+                    }
+                    self.string(key, false);
+                    self.raw(":");
+                    self.value(item);
+                }
+                self.raw("}");
+            }
+            other => self.raw(&other.to_string()),
+        }
+    }
+
+    /// As [`compile_json_string`].
+    fn string(&mut self, text: &str, typed: bool) {
+        if !text.contains("${") {
+            self.raw(&Value::String(text.to_string()).to_string());
+        } else if let Some(inner) = single_expression(text).filter(|_| typed) {
+            match plain_path(inner) {
+                Some(path) => self.pieces.push(JsonPiece::Typed(path)),
+                None => self.machine(&format!("${{ ({inner}) }}")),
+            }
+        } else if let Some(parts) = text_paths(text) {
+            self.raw("\"");
+            for part in parts {
+                match part {
+                    TextPart::Literal(literal) => {
+                        let mut escaped = String::with_capacity(literal.len());
+                        // Writing into a String cannot fail.
+                        let _ = write_json_escaped(&mut escaped, literal);
+                        self.raw(&escaped);
+                    }
+                    TextPart::Path(path) => self.pieces.push(JsonPiece::TextPath(path)),
+                }
+            }
+            self.raw("\"");
+        } else {
+            self.raw("\"");
+            self.machine(&format!(
+                "${{% autoescape false %}}${{% filter json_inner %}}{text}${{% endfilter %}}${{% endautoescape %}}"
+            ));
+            self.raw("\"");
+        }
+    }
+}
+
+/// A part of a string of text and plain paths ([`text_paths`]).
+enum TextPart<'a> {
+    Literal(&'a str),
+    Path(Vec<String>),
+}
+
+/// `text` as literal text and plain paths, when every `${…}` in it is a plain path.
+fn text_paths(text: &str) -> Option<Vec<TextPart<'_>>> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        if at > 0 {
+            parts.push(TextPart::Literal(&rest[..at]));
+        }
+        let after = &rest[at + 2..];
+        let end = after.find('}')?;
+        parts.push(TextPart::Path(plain_path(&after[..end])?));
+        rest = &after[end + 1..];
+    }
+    if !rest.is_empty() {
+        parts.push(TextPart::Literal(rest));
+    }
+    Some(parts)
+}
+
+/// The names of a plain variable path (`contact.email`), as the template machine reads it;
+/// `None` for anything else (filters, operators, literals, indexes).
+fn plain_path(expression: &str) -> Option<Vec<String>> {
+    let mut names = expression.trim().split('.');
+    let first = names.next().filter(|n| is_variable_name(n))?;
+    let mut path = vec![first.to_string()];
+    for name in names {
+        if !is_identifier(name) {
+            return None;
+        }
+        path.push(name.to_string());
+    }
+    Some(path)
+}
+
+/// The value at a plain path; `None` when something on the way is missing.
+fn lookup_path(path: &[String], ctx: &JinjaValue) -> Option<JinjaValue> {
+    let (first, rest) = path.split_first()?;
+    let mut value = ctx.get_attr(first).ok()?;
+    for name in rest {
+        if value.is_undefined() {
+            return None;
+        }
+        value = value.get_attr(name).ok()?;
+    }
+    (!value.is_undefined()).then_some(value)
+}
+
+/// Writes a value as the JSON body formatter does: strings quoted and escaped, structures
+/// and numbers as JSON.
+fn write_json_typed(out: &mut impl std::fmt::Write, value: &JinjaValue) -> std::fmt::Result {
+    if let Some(text) = value.as_str() {
+        return write_json_string(out, text);
+    }
+    let text = serde_json::to_string(value).map_err(|_| std::fmt::Error)?;
+    out.write_str(&text)
+}
+
+/// Writes `text` as a JSON string literal.
+fn write_json_string(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
+    out.write_char('"')?;
+    write_json_escaped(out, text)?;
+    out.write_char('"')
 }
 
 /// Compiles a JSON body template into one minijinja template (see
@@ -933,6 +1194,94 @@ mod tests {
             "${event.list.0}",
         ] {
             assert_eq!(render_paths(other, &ctx, Escape::Plain), None, "{other}");
+        }
+    }
+
+    /// The template machine's rendering of a JSON body template, for comparisons.
+    fn machine_json(ex: &Expressions, template: &str, ctx: &JinjaValue) -> Option<String> {
+        ex.cached("json:", template).ok()?.render(ctx).ok()
+    }
+
+    /// A JSON body renders exactly as its compiled template does, looked-up paths, filtered
+    /// expressions, keys and mixed strings alike; what the plan cannot render falls back to
+    /// the template machine and its errors.
+    #[test]
+    fn json_bodies_render_as_the_template_machine_does() {
+        let ex = Expressions::new();
+        let scope = Scope {
+            event: json!({
+                "name": "Zoë \"q\" \\ </x> & {{ ${x}", "n": 3, "f": 99.5, "ok": true,
+                "none": null, "list": [1, "a", {"k": null}], "map": {"k": "v\nw"},
+                "key": "dyn", "in": "kw", "none_": {"is": 1}
+            }),
+            contact: Contact {
+                email: Some("ada@example.com".into()),
+                ..Contact::default()
+            },
+            env: BTreeMap::from([("base".to_string(), "http://h:1/p?x=1".to_string())]),
+            ..Scope::default()
+        };
+        let ctx = scope.to_context();
+        let templates = [
+            r#"{"a": "${event.name}", "b": "${event.n}", "c": "${ event.f }", "d": "${event.ok}"}"#,
+            r#"{"none": "${event.none}", "list": "${event.list}", "map": "${event.map}"}"#,
+            r#"{"up": "${event.name | upper}", "dflt": "${event.promo | default('none')}"}"#,
+            r#"{"mixed": "Order ${event.n} for ${contact.email}!", "key ${event.key}": 1}"#,
+            r#"{"${event.key}": "${event.list.0}", "m": "x ${event.name | lower} y"}"#,
+            r#"[1, 2.5, true, null, "lit \"q\"", ["${env.base}"], {"e": {}}]"#,
+            r#"{"email": "${contact.email}", "first": "${contact.first_name}"}"#,
+            r#"  "${event.map}"  "#,
+            r#"{"calc": "${event.n + 1}", "cmp": "${event.n > 2}"}"#,
+            r#"{"kw": "${event.in}", "is": "${event.none_.is}"}"#,
+        ];
+        for template in templates {
+            let plan = ex.json_plan(template).expect("a JSON template has a plan");
+            let fast = ex.render_json_plan(&plan, &ctx);
+            assert!(fast.is_some(), "{template}");
+            assert_eq!(fast, machine_json(&ex, template, &ctx), "{template}");
+            assert_eq!(
+                ex.render_json_text(template, &ctx).ok(),
+                machine_json(&ex, template, &ctx),
+                "{template}"
+            );
+        }
+        for failing in [
+            r#"{"a": "${event.missing}"}"#,
+            r#"{"a": "x ${event.missing} y"}"#,
+            r#"{"a": "${nothing.at.all}"}"#,
+            r#"{"a": "${event.missing | upper}"}"#,
+        ] {
+            let plan = ex.json_plan(failing).expect("plan");
+            assert_eq!(ex.render_json_plan(&plan, &ctx), None, "{failing}");
+            let error = ex.render_json_text(failing, &ctx).expect_err(failing);
+            assert!(
+                error.message.contains("missing") || error.message.contains("nothing"),
+                "{failing}: {error}"
+            );
+        }
+        assert!(ex.json_plan("{not json").is_none());
+        assert!(ex.render_json_text("{not json", &ctx).is_err());
+    }
+
+    proptest::proptest! {
+        /// Whatever the values, the plan writes what the template machine writes.
+        #[test]
+        fn json_bodies_render_as_the_template_machine_does_for_any_value(
+            text in "\\PC{0,24}",
+            number in proptest::num::f64::NORMAL,
+            key in "[a-z]{1,6}",
+        ) {
+            let ex = Expressions::new();
+            let scope = Scope {
+                event: json!({"text": text, "number": number, "nested": {key.clone(): [text.clone()]}}),
+                ..Scope::default()
+            };
+            let ctx = scope.to_context();
+            let template = format!(
+                r#"{{"t": "${{event.text}}", "n": "${{event.number}}", "m": "<${{event.text}}>", "x": "${{event.nested.{key}}}", "u": "${{event.text | upper}}"}}"#
+            );
+            let plan = ex.json_plan(&template).expect("plan");
+            proptest::prop_assert_eq!(ex.render_json_plan(&plan, &ctx), machine_json(&ex, &template, &ctx));
         }
     }
 }
