@@ -77,7 +77,18 @@ pub fn import_bundle(
     text: &str,
     options: ValidationOptions,
 ) -> Result<(Bundle, Vec<Issue>), ImportError> {
-    let bundle = parse_bundle(text).map_err(|issue| {
+    let bundle = read_bundle(text)?;
+    let issues = validate_bundle(&bundle, options);
+    if has_errors(&issues) {
+        return Err(ImportError { issues });
+    }
+    Ok((bundle, issues))
+}
+
+/// Parses a bundle without validating it (for a part of a bundle kept in several files):
+/// a syntax error names its line and column, and every shape error its path.
+pub fn read_bundle(text: &str) -> Result<Bundle, ImportError> {
+    parse_bundle(text).map_err(|issue| {
         // A shape error: every item is read on its own, so that each wrong one is named.
         let mut all = if issue.code == "invalid_shape" {
             shape_issues(text)
@@ -89,12 +100,7 @@ pub fn import_bundle(
             all.insert(0, issue);
         }
         ImportError { issues: all }
-    })?;
-    let issues = validate_bundle(&bundle, options);
-    if has_errors(&issues) {
-        return Err(ImportError { issues });
-    }
-    Ok((bundle, issues))
+    })
 }
 
 /// Parses a bundle's JSON; a syntax or shape error names its line, column and path.

@@ -2,8 +2,10 @@
 
 use std::path::Path;
 
-use hookboard_engine::model::Bundle;
-use hookboard_engine::validate::{Issue, ValidationOptions, import_bundle};
+use hookboard_engine::model::{BUNDLE_FORMAT, Bundle};
+use hookboard_engine::validate::{
+    Issue, Severity, ValidationOptions, has_errors, import_bundle, read_bundle, validate_bundle,
+};
 
 /// Why a bundle could not be loaded; the message names the file and every problem.
 #[derive(Debug, thiserror::Error)]
@@ -26,8 +28,10 @@ pub enum BundleLoadError {
     },
 }
 
-/// Loads a bundle file, or merges every `*.json` file of a directory (in name order).
-/// Returns the bundle and its warnings.
+/// Loads a bundle file, or merges every `*.json` file of a directory (in name order), each
+/// holding a part of the bundle (webhooks in one, workflows in another...), and validates the
+/// whole. A problem in a directory names the file it is in. Returns the bundle and its
+/// warnings.
 pub fn load_bundle(
     path: &Path,
     options: ValidationOptions,
@@ -53,8 +57,32 @@ pub fn load_bundle(
             )));
         }
         let mut merged = Bundle::default();
-        for file in files {
-            let (bundle, _) = load_file(&file, options)?;
+        let mut origins = Origins::default();
+        let mut issues = Vec::new();
+        for file in &files {
+            let name = file.file_name().map_or_else(
+                || file.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            // Each file holds a part of the bundle: references between files are checked on
+            // the whole.
+            let bundle = read_bundle(&read(file)?).map_err(|e| BundleLoadError::Invalid {
+                path: file.display().to_string(),
+                issues: e.issues,
+            })?;
+            if bundle.format != BUNDLE_FORMAT {
+                issues.push(Issue {
+                    severity: Severity::Error,
+                    path: format!("{name}: format"),
+                    code: "unknown_format".to_string(),
+                    message: format!(
+                        "format is `{}`; this version reads `{BUNDLE_FORMAT}`",
+                        bundle.format
+                    ),
+                    node: None,
+                });
+            }
+            origins.add(&name, &bundle);
             merged.event_definitions.extend(bundle.event_definitions);
             merged.connectors.extend(bundle.connectors);
             merged.webhooks.extend(bundle.webhooks);
@@ -62,24 +90,138 @@ pub fn load_bundle(
             merged.environments.extend(bundle.environments);
             merged.api_key_scopes.extend(bundle.api_key_scopes);
         }
-        let text = hookboard_engine::validate::export_bundle(&merged);
-        return import_bundle(&text, options).map_err(|e| BundleLoadError::Invalid {
-            path: path.display().to_string(),
-            issues: e.issues,
-        });
+        issues.extend(origins.duplicates());
+        if issues.is_empty() {
+            issues = validate_bundle(&merged, options)
+                .into_iter()
+                .map(|issue| origins.locate(issue))
+                .collect();
+        }
+        if has_errors(&issues) {
+            return Err(BundleLoadError::Invalid {
+                path: path.display().to_string(),
+                issues,
+            });
+        }
+        return Ok((merged, issues));
     }
     load_file(path, options)
+}
+
+/// Where each item of a merged directory bundle came from: per section, in merged order,
+/// the file, the item's index in it and its name.
+#[derive(Default)]
+struct Origins {
+    sections: std::collections::BTreeMap<&'static str, Vec<(String, usize, String)>>,
+}
+
+impl Origins {
+    /// Notes the items of `bundle`, read from `file`.
+    fn add(&mut self, file: &str, bundle: &Bundle) {
+        let mut note = |section: &'static str, names: Vec<&str>| {
+            let items = self.sections.entry(section).or_default();
+            items.extend(
+                names
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, name)| (file.to_string(), i, name.to_string())),
+            );
+        };
+        note(
+            "event_definitions",
+            bundle
+                .event_definitions
+                .iter()
+                .map(|d| d.alias.as_str())
+                .collect(),
+        );
+        note(
+            "connectors",
+            bundle.connectors.iter().map(|c| c.name.as_str()).collect(),
+        );
+        note(
+            "webhooks",
+            bundle.webhooks.iter().map(|w| w.name.as_str()).collect(),
+        );
+        note(
+            "workflows",
+            bundle.workflows.iter().map(|w| w.name.as_str()).collect(),
+        );
+        note(
+            "environments",
+            bundle
+                .environments
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect(),
+        );
+        note(
+            "api_key_scopes",
+            bundle
+                .api_key_scopes
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect(),
+        );
+    }
+
+    /// A name given in two files of the folder, naming both (one file's own duplicates are
+    /// reported when that file is read).
+    fn duplicates(&self) -> Vec<Issue> {
+        let mut issues = Vec::new();
+        for (section, items) in &self.sections {
+            let mut first: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+            for (file, index, name) in items {
+                match first.get(name.as_str()) {
+                    Some(other) if *other != file.as_str() => issues.push(Issue {
+                        severity: Severity::Error,
+                        path: format!("{file}: {section}[{index}]"),
+                        code: "duplicate_name".to_string(),
+                        message: format!(
+                            "`{name}` is also in {other}: a name may be used once in the folder"
+                        ),
+                        node: None,
+                    }),
+                    _ => {
+                        first.entry(name).or_insert(file);
+                    }
+                }
+            }
+        }
+        issues
+    }
+
+    /// `issue` with its path in the merged bundle (`workflows[3].nodes[0]`) made the path in
+    /// the file the item came from (`welcome.json: workflows[0].nodes[0]`).
+    fn locate(&self, mut issue: Issue) -> Issue {
+        let located = issue.path.split_once('[').and_then(|(section, rest)| {
+            let (index, rest) = rest.split_once(']')?;
+            let (file, local, _) = self
+                .sections
+                .get(section)?
+                .get(index.parse::<usize>().ok()?)?;
+            Some(format!("{file}: {section}[{local}]{rest}"))
+        });
+        if let Some(path) = located {
+            issue.path = path;
+        }
+        issue
+    }
+}
+
+/// The text of a bundle file.
+fn read(path: &Path) -> Result<String, BundleLoadError> {
+    std::fs::read_to_string(path).map_err(|e| BundleLoadError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 fn load_file(
     path: &Path,
     options: ValidationOptions,
 ) -> Result<(Bundle, Vec<Issue>), BundleLoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| BundleLoadError::Read {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    import_bundle(&text, options).map_err(|e| BundleLoadError::Invalid {
+    import_bundle(&read(path)?, options).map_err(|e| BundleLoadError::Invalid {
         path: path.display().to_string(),
         issues: e.issues,
     })
@@ -125,4 +267,115 @@ pub fn secret_sources(
         ));
     }
     Ok(hookboard_secrets::ChainSecretStore::new(stores))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn demo() -> Value {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../tests/fixtures/demo.bundle.json"
+        ))
+        .expect("demo bundle");
+        serde_json::from_str(&text).expect("JSON")
+    }
+
+    /// The demo bundle split in two files: its workflows in `b-workflows.json`, the rest in
+    /// `a-setup.json`, edited by `edit` before they are written.
+    fn split_demo(dir: &Path, edit: impl FnOnce(&mut Value, &mut Value)) {
+        let mut setup = demo();
+        let mut flows = json!({"format": setup["format"].clone()});
+        flows["workflows"] = setup["workflows"].take();
+        setup["workflows"] = json!([]);
+        edit(&mut setup, &mut flows);
+        std::fs::write(dir.join("a-setup.json"), setup.to_string()).expect("write");
+        std::fs::write(dir.join("b-workflows.json"), flows.to_string()).expect("write");
+        std::fs::write(dir.join("notes.txt"), "not a bundle").expect("write");
+    }
+
+    #[test]
+    fn a_folder_of_bundle_files_loads_as_one_bundle() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        split_demo(dir.path(), |_, _| {});
+        let (bundle, _) = load_bundle(dir.path(), ValidationOptions::default()).expect("loads");
+        let (whole, _) = import_bundle(&demo().to_string(), ValidationOptions::default())
+            .expect("the demo bundle is valid");
+        assert_eq!(bundle.workflows, whole.workflows);
+        assert_eq!(bundle.webhooks, whole.webhooks);
+        assert_eq!(bundle.event_definitions, whole.event_definitions);
+    }
+
+    #[test]
+    fn a_folder_without_bundle_files_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("readme.txt"), "x").expect("write");
+        let error = load_bundle(dir.path(), ValidationOptions::default())
+            .expect_err("nothing to serve")
+            .to_string();
+        assert!(error.contains("holds no bundle file"), "{error}");
+    }
+
+    #[test]
+    fn a_name_in_two_files_names_both_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        split_demo(dir.path(), |setup, flows| {
+            let webhook = setup["webhooks"][0].clone();
+            flows["webhooks"] = json!([webhook]);
+        });
+        let error = load_bundle(dir.path(), ValidationOptions::default()).expect_err("twice");
+        let BundleLoadError::Invalid { issues, .. } = &error else {
+            panic!("{error}");
+        };
+        assert_eq!(issues.len(), 1, "{error}");
+        assert_eq!(issues[0].path, "b-workflows.json: webhooks[0]", "{error}");
+        assert!(
+            issues[0].message.contains("also in a-setup.json"),
+            "{error}"
+        );
+        assert_eq!(issues[0].code, "duplicate_name");
+    }
+
+    #[test]
+    fn a_problem_across_files_is_reported_in_its_own_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        split_demo(dir.path(), |_, flows| {
+            // The workflow calls a webhook that no file of the folder has.
+            for node in flows["workflows"][0]["nodes"]
+                .as_array_mut()
+                .expect("nodes")
+            {
+                if node["kind"] == "http_request" {
+                    node["params"]["webhook"] = json!("nowhere");
+                }
+            }
+        });
+        let error = load_bundle(dir.path(), ValidationOptions::default()).expect_err("invalid");
+        let BundleLoadError::Invalid { issues, .. } = &error else {
+            panic!("{error}");
+        };
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.path.starts_with("b-workflows.json: workflows[0].nodes[")),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_file_of_another_format_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        split_demo(dir.path(), |_, flows| {
+            flows["format"] = json!("hookboard.bundle/v9")
+        });
+        let error = load_bundle(dir.path(), ValidationOptions::default()).expect_err("format");
+        let BundleLoadError::Invalid { issues, .. } = &error else {
+            panic!("{error}");
+        };
+        assert_eq!(issues.len(), 1, "{error}");
+        assert_eq!(issues[0].path, "b-workflows.json: format", "{error}");
+        assert!(issues[0].message.contains("hookboard.bundle/v9"), "{error}");
+    }
 }
