@@ -36,76 +36,94 @@ pub fn load_bundle(
     path: &Path,
     options: ValidationOptions,
 ) -> Result<(Bundle, Vec<Issue>), BundleLoadError> {
+    if path.is_dir() {
+        return load_folder(path, options);
+    }
+    load_file(path, options)
+}
+
+/// [`load_bundle`] for a directory.
+fn load_folder(
+    path: &Path,
+    options: ValidationOptions,
+) -> Result<(Bundle, Vec<Issue>), BundleLoadError> {
     let read_error = |reason: std::io::Error| BundleLoadError::Read {
         path: path.display().to_string(),
         reason: reason.to_string(),
     };
-    if path.is_dir() {
-        let mut files: Vec<_> = std::fs::read_dir(path)
-            .map_err(read_error)?
-            .filter_map(Result::ok)
-            .map(|entry| entry.path())
-            .filter(|p| p.extension().is_some_and(|ext| ext == "json"))
-            .collect();
-        files.sort();
-        if files.is_empty() {
-            // A server started on an empty or mistyped folder would receive nothing and run
-            // nothing, silently.
-            return Err(read_error(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "the folder holds no bundle file (*.json)",
-            )));
-        }
-        let mut merged = Bundle::default();
-        let mut origins = Origins::default();
-        let mut issues = Vec::new();
-        for file in &files {
-            let name = file.file_name().map_or_else(
-                || file.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            );
-            // Each file holds a part of the bundle: references between files are checked on
-            // the whole.
-            let bundle = read_bundle(&read(file)?).map_err(|e| BundleLoadError::Invalid {
-                path: file.display().to_string(),
-                issues: e.issues,
-            })?;
-            if bundle.format != BUNDLE_FORMAT {
-                issues.push(Issue {
-                    severity: Severity::Error,
-                    path: format!("{name}: format"),
-                    code: "unknown_format".to_string(),
-                    message: format!(
-                        "format is `{}`; this version reads `{BUNDLE_FORMAT}`",
-                        bundle.format
-                    ),
-                    node: None,
-                });
-            }
-            origins.add(&name, &bundle);
-            merged.event_definitions.extend(bundle.event_definitions);
-            merged.connectors.extend(bundle.connectors);
-            merged.webhooks.extend(bundle.webhooks);
-            merged.workflows.extend(bundle.workflows);
-            merged.environments.extend(bundle.environments);
-            merged.api_key_scopes.extend(bundle.api_key_scopes);
-        }
-        issues.extend(origins.duplicates());
-        if issues.is_empty() {
-            issues = validate_bundle(&merged, options)
-                .into_iter()
-                .map(|issue| origins.locate(issue))
-                .collect();
-        }
-        if has_errors(&issues) {
-            return Err(BundleLoadError::Invalid {
-                path: path.display().to_string(),
-                issues,
+    let mut files: Vec<_> = std::fs::read_dir(path)
+        .map_err(read_error)?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|p| p.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        // A server started on an empty or mistyped folder would receive nothing and run
+        // nothing, silently.
+        return Err(read_error(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "the folder holds no bundle file (*.json)",
+        )));
+    }
+    let mut merged = Bundle::default();
+    let mut origins = Origins::default();
+    let mut issues = Vec::new();
+    for file in &files {
+        let name = file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        // Each file holds a part of the bundle: references between files are checked on
+        // the whole.
+        let bundle = read_bundle(&read(file)?).map_err(|e| BundleLoadError::Invalid {
+            path: file.display().to_string(),
+            issues: e.issues,
+        })?;
+        if bundle.format != BUNDLE_FORMAT {
+            issues.push(Issue {
+                severity: Severity::Error,
+                path: format!("{name}: format"),
+                code: "unknown_format".to_string(),
+                message: format!(
+                    "format is `{}`; this version reads `{BUNDLE_FORMAT}`",
+                    bundle.format
+                ),
+                node: None,
             });
         }
-        return Ok((merged, issues));
+        origins.add(&name, &bundle);
+        merged.event_definitions.extend(bundle.event_definitions);
+        merged.connectors.extend(bundle.connectors);
+        merged.webhooks.extend(bundle.webhooks);
+        merged.workflows.extend(bundle.workflows);
+        merged.environments.extend(bundle.environments);
+        merged.api_key_scopes.extend(bundle.api_key_scopes);
     }
-    load_file(path, options)
+    let duplicates = origins.duplicates();
+    let reported = |issue: &Issue| {
+        issue.code == "duplicate_name"
+            && duplicates.iter().any(|d| {
+                issue
+                    .path
+                    .strip_prefix(&d.path)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+            })
+    };
+    let checked: Vec<Issue> = validate_bundle(&merged, options)
+        .into_iter()
+        .map(|issue| origins.locate(issue))
+        .filter(|issue| !reported(issue))
+        .collect();
+    issues.extend(duplicates);
+    issues.extend(checked);
+    if has_errors(&issues) {
+        return Err(BundleLoadError::Invalid {
+            path: path.display().to_string(),
+            issues,
+        });
+    }
+    Ok((merged, issues))
 }
 
 /// Where each item of a merged directory bundle came from: per section, in merged order,
@@ -329,13 +347,35 @@ mod tests {
         let BundleLoadError::Invalid { issues, .. } = &error else {
             panic!("{error}");
         };
-        assert_eq!(issues.len(), 1, "{error}");
+        assert_eq!(issues.len(), 1, "one problem, reported once: {error}");
         assert_eq!(issues[0].path, "b-workflows.json: webhooks[0]", "{error}");
         assert!(
             issues[0].message.contains("also in a-setup.json"),
             "{error}"
         );
         assert_eq!(issues[0].code, "duplicate_name");
+    }
+
+    #[test]
+    fn every_problem_of_a_folder_is_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        split_demo(dir.path(), |setup, flows| {
+            flows["connectors"] = json!([setup["connectors"][0].clone()]);
+            flows["workflows"][0]["nodes"][0]["params"]["alias"] = json!("unknown");
+        });
+        let error = load_bundle(dir.path(), ValidationOptions::default()).expect_err("invalid");
+        let BundleLoadError::Invalid { issues, .. } = &error else {
+            panic!("{error}");
+        };
+        let paths: Vec<&str> = issues.iter().map(|i| i.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "b-workflows.json: connectors[0]",
+                "b-workflows.json: workflows[0].nodes[0].params.alias"
+            ],
+            "{error}"
+        );
     }
 
     #[test]
