@@ -1136,24 +1136,29 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// The direct look-up renders exactly what the template machine renders, and leaves
-    /// anything else to it.
-    #[test]
-    fn plain_paths_render_as_the_template_machine_does() {
-        let ex = Expressions::new();
-        let scope = Scope {
-            event: json!({
-                "name": "Zoë & <co>", "n": 3, "f": 99.5, "ok": true, "none": null,
-                "list": [1, "a"], "map": {"k": "v w"}, "q": "a/b?c=d e"
-            }),
+    /// A scope with this event, a contact with an email and an environment variable `base`.
+    fn test_scope(event: Value) -> Scope {
+        Scope {
+            event,
             contact: Contact {
                 email: Some("ada@example.com".into()),
                 ..Contact::default()
             },
             env: BTreeMap::from([("base".to_string(), "http://h:1/p?x=1".to_string())]),
             ..Scope::default()
-        };
-        let ctx = scope.to_context();
+        }
+    }
+
+    /// The direct look-up renders exactly what the template machine renders, and leaves
+    /// anything else to it.
+    #[test]
+    fn plain_paths_render_as_the_template_machine_does() {
+        let ex = Expressions::new();
+        let ctx = test_scope(json!({
+            "name": "Zoë & <co>", "n": 3, "f": 99.5, "ok": true, "none": null,
+            "list": [1, "a"], "map": {"k": "v w"}, "q": "a/b?c=d e"
+        }))
+        .to_context();
         let templates = [
             "${event.name}",
             "${ event.n }-${event.f}/${event.ok}",
@@ -1208,20 +1213,12 @@ mod tests {
     #[test]
     fn json_bodies_render_as_the_template_machine_does() {
         let ex = Expressions::new();
-        let scope = Scope {
-            event: json!({
-                "name": "Zoë \"q\" \\ </x> & {{ ${x}", "n": 3, "f": 99.5, "ok": true,
-                "none": null, "list": [1, "a", {"k": null}], "map": {"k": "v\nw"},
-                "key": "dyn", "in": "kw", "none_": {"is": 1}
-            }),
-            contact: Contact {
-                email: Some("ada@example.com".into()),
-                ..Contact::default()
-            },
-            env: BTreeMap::from([("base".to_string(), "http://h:1/p?x=1".to_string())]),
-            ..Scope::default()
-        };
-        let ctx = scope.to_context();
+        let ctx = test_scope(json!({
+            "name": "Zoë \"q\" \\ </x> & {{ ${x}", "n": 3, "f": 99.5, "ok": true,
+            "none": null, "list": [1, "a", {"k": null}], "map": {"k": "v\nw"},
+            "key": "dyn", "in": "kw", "none_": {"is": 1}
+        }))
+        .to_context();
         let templates = [
             r#"{"a": "${event.name}", "b": "${event.n}", "c": "${ event.f }", "d": "${event.ok}"}"#,
             r#"{"none": "${event.none}", "list": "${event.list}", "map": "${event.map}"}"#,
