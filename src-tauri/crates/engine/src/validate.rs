@@ -193,15 +193,37 @@ fn shape_issue(path: String, expected: &str) -> Issue {
     )
 }
 
-/// The first shape error of each item of the section `key`.
+/// Every shape error of each item of the section `key`: after each wrong field the item is
+/// read again without it, until it reads or the error is not a field's (a wrong list element,
+/// a field the item cannot do without).
 fn item_issues<T: serde::de::DeserializeOwned>(key: &str, value: &Value, out: &mut Vec<Issue>) {
     let Some(items) = value.as_array() else {
         out.push(shape_issue(key.to_string(), "a list"));
         return;
     };
     for (i, item) in items.iter().enumerate() {
-        if let Err(err) = serde_path_to_error::deserialize::<_, T>(item) {
+        let mut item = item.clone();
+        let mut removed: Vec<String> = Vec::new();
+        while let Err(err) = serde_path_to_error::deserialize::<_, T>(&item) {
             let inner = err.path().to_string();
+            let message = err.into_inner().to_string();
+            // A field taken out below is now missing: that is not one more problem, and the
+            // reading goes on without the object that needs it, when that is a field too.
+            let ours = missing_field(&message).is_some_and(|field| {
+                let path = if inner == "." {
+                    field.to_string()
+                } else {
+                    format!("{inner}.{field}")
+                };
+                removed.contains(&path)
+            });
+            if ours {
+                if inner == "." || !remove_field(&mut item, &inner) {
+                    break;
+                }
+                removed.push(inner);
+                continue;
+            }
             let path = if inner == "." {
                 format!("{key}[{i}]")
             } else {
@@ -211,11 +233,50 @@ fn item_issues<T: serde::de::DeserializeOwned>(key: &str, value: &Value, out: &m
                 Severity::Error,
                 path,
                 "invalid_shape",
-                format!("unexpected value: {}", err.into_inner()),
+                format!("unexpected value: {message}"),
                 None,
             ));
+            if inner == "." || !remove_field(&mut item, &inner) {
+                break;
+            }
+            removed.push(inner);
         }
     }
+}
+
+/// The field serde's "missing field `x`" message names.
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.split('`').next()
+}
+
+/// Removes the object field at `path` (`nodes[3].position`, as serde_path_to_error writes it)
+/// from `value`; false when `path` ends at a list element or leads nowhere.
+fn remove_field(value: &mut Value, path: &str) -> bool {
+    let (parent, field) = match path.rsplit_once('.') {
+        Some((parent, field)) => (Some(parent), field),
+        None => (None, path),
+    };
+    if field.contains('[') {
+        return false;
+    }
+    let mut target = Some(value);
+    if let Some(parent) = parent {
+        for part in parent.split('.') {
+            let (name, indexes) = part.split_at(part.find('[').unwrap_or(part.len()));
+            if !name.is_empty() {
+                target = target.and_then(|t| t.get_mut(name));
+            }
+            for index in indexes.split(']').filter(|s| !s.is_empty()) {
+                let at = index
+                    .strip_prefix('[')
+                    .and_then(|n| n.parse::<usize>().ok());
+                target = target.zip(at).and_then(|(t, at)| t.get_mut(at));
+            }
+        }
+    }
+    target
+        .and_then(Value::as_object_mut)
+        .is_some_and(|map| map.remove(field).is_some())
 }
 
 /// Serializes a bundle as pretty JSON with keys in a stable order and a final newline.

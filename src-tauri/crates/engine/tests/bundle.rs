@@ -315,6 +315,36 @@ fn every_wrong_shape_is_reported_at_once_with_its_path() {
         err.issues
     );
 
+    // Every wrong value of one item, not only the first.
+    let mut b = demo();
+    b["webhooks"][0]["method"] = json!("FETCH");
+    b["webhooks"][0]["timeout_ms"] = json!("x");
+    b["webhooks"][0]["colour"] = json!("red");
+    b["workflows"][0]["nodes"][1]["position"] = json!({"x": "left", "y": 0});
+    b["workflows"][0]["nodes"][2]["position"] = json!("here");
+    let err = import_bundle(&b.to_string(), ValidationOptions::default()).expect_err("invalid");
+    let mut paths: Vec<&str> = err.issues.iter().map(|i| i.path.as_str()).collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "webhooks[0].colour",
+            "webhooks[0].method",
+            "webhooks[0].timeout_ms",
+            "workflows[0].nodes[1].position.x",
+            "workflows[0].nodes[2].position",
+        ],
+        "{:#?}",
+        err.issues
+    );
+    assert!(
+        err.issues
+            .iter()
+            .any(|i| i.path == "webhooks[0].colour" && i.message.contains("unknown field")),
+        "{:#?}",
+        err.issues
+    );
+
     let text = r#"{"workflows": [{"bogus": 1}]}"#;
     let err = import_bundle(text, ValidationOptions::default()).expect_err("invalid");
     let paths: Vec<&str> = err.issues.iter().map(|i| i.path.as_str()).collect();
