@@ -265,9 +265,10 @@ class App {
  * `env` adds to (or, with `undefined` values, removes from) the app's environment.
  *
  * When WebKit reports the page crashed or hung (the WebDriver session is gone; seen about once
- * in three full runs, never in a story run alone, with nothing from the app on stderr), the
- * story says so loudly and runs once more from the start on a fresh app and data folder. Any
- * other failure, a failed assertion included, fails the story at once.
+ * in three full runs, never in a story run alone) and the app's output shows no failure of its
+ * own (a panic, a crash), the story says so loudly, with that output, and runs once more from
+ * the start on a fresh app and data folder. Any other failure, a failed assertion included,
+ * fails the story at once.
  */
 export function story(name, body, { env = {} } = {}) {
   test(name, { timeout: 360000 }, async () => {
@@ -277,16 +278,21 @@ export function story(name, body, { env = {} } = {}) {
       if (!pageLost(err)) throw err;
       console.error(
         `#### e2e: "${name}": WebKit lost the page (${String(err?.message ?? err).split("\n")[0]}); ` +
-          "running the story once more on a fresh app ####",
+          `running the story once more on a fresh app. The app's and drivers' output:\n${err.driverLog} ####`,
       );
       await attempt(name, body, env);
     }
   });
 }
 
-/** Whether `err` says the app's web page crashed or hung, ending the WebDriver session. */
+/**
+ * Whether `err` says the app's web page crashed or hung, ending the WebDriver session, with no
+ * sign in the app's own output (`err.driverLog`) that the app itself failed.
+ */
 export function pageLost(err) {
-  return /page crash or hang|invalid session id/.test(String(err?.message ?? err));
+  const lost = /page crash or hang|invalid session id/.test(String(err?.message ?? err));
+  const appFailed = /panicked|Segmentation fault|SIGSEGV|SIGABRT|Aborted|core dumped/.test(err?.driverLog ?? "");
+  return lost && !appFailed;
 }
 
 /** One run of a story: see [`story`]. */
@@ -299,6 +305,10 @@ async function attempt(name, body, env) {
     const browser = await launch(driver);
     app = new App(driver, browser, dataDir, dialogPath);
     await body(app);
+  } catch (err) {
+    // What the app and the drivers printed, to tell a lost page from the app failing.
+    if (err && typeof err === "object") err.driverLog = driver.log.join("").split("\n").slice(-40).join("\n");
+    throw err;
   } finally {
     if (app) {
       try {

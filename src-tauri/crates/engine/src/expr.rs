@@ -498,8 +498,13 @@ enum JsonPiece {
 }
 
 impl JsonPlan {
-    /// The plan of `template`; `None` when it is not JSON.
+    /// The plan of `template`; `None` when it is not JSON, or has blocks or comments (a
+    /// `${% set %}` in one string changes what later strings read: the template machine
+    /// renders those).
     fn new(template: &str) -> Option<JsonPlan> {
+        if template.contains("${%") || template.contains("${#") {
+            return None;
+        }
         let skeleton: Value = serde_json::from_str(template).ok()?;
         let mut plan = JsonPlan {
             pieces: Vec::new(),
@@ -1256,6 +1261,13 @@ mod tests {
                 "{failing}: {error}"
             );
         }
+        // A block in one string can change what later strings read: the machine renders it.
+        let shadowing = r#"{"n": "${% set event = {'n': 0} %}", "t": "${event.n}"}"#;
+        assert!(ex.json_plan(shadowing).is_none());
+        assert_eq!(
+            ex.render_json_text(shadowing, &ctx).ok().as_deref(),
+            Some(r#"{"n":"","t":0}"#)
+        );
         assert!(ex.json_plan("{not json").is_none());
         assert!(ex.render_json_text("{not json", &ctx).is_err());
     }

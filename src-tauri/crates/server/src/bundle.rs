@@ -69,6 +69,9 @@ fn load_folder(
     let mut merged = Bundle::default();
     let mut origins = Origins::default();
     let mut issues = Vec::new();
+    // Files that do not read as bundles: every one is reported, and the merged bundle (which
+    // would miss their items) is not checked.
+    let mut unreadable = Vec::new();
     for file in &files {
         let name = file.file_name().map_or_else(
             || file.display().to_string(),
@@ -76,10 +79,16 @@ fn load_folder(
         );
         // Each file holds a part of the bundle: references between files are checked on
         // the whole.
-        let bundle = read_bundle(&read(file)?).map_err(|e| BundleLoadError::Invalid {
-            path: file.display().to_string(),
-            issues: e.issues,
-        })?;
+        let bundle = match read_bundle(&read(file)?) {
+            Ok(bundle) => bundle,
+            Err(e) => {
+                unreadable.extend(e.issues.into_iter().map(|mut issue| {
+                    issue.path = format!("{name}: {}", issue.path);
+                    issue
+                }));
+                continue;
+            }
+        };
         if bundle.format != BUNDLE_FORMAT {
             issues.push(Issue {
                 severity: Severity::Error,
@@ -100,14 +109,21 @@ fn load_folder(
         merged.environments.extend(bundle.environments);
         merged.api_key_scopes.extend(bundle.api_key_scopes);
     }
+    if !unreadable.is_empty() {
+        return Err(BundleLoadError::Invalid {
+            path: path.display().to_string(),
+            issues: unreadable,
+        });
+    }
     let duplicates = origins.duplicates();
+    // The merged bundle's own report of a name given twice, at `<item>.name` (`.alias`).
     let reported = |issue: &Issue| {
         issue.code == "duplicate_name"
             && duplicates.iter().any(|d| {
                 issue
                     .path
                     .strip_prefix(&d.path)
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+                    .is_some_and(|rest| rest == ".name" || rest == ".alias")
             })
     };
     let checked: Vec<Issue> = validate_bundle(&merged, options)
@@ -183,13 +199,13 @@ impl Origins {
         );
     }
 
-    /// A name given in two files of the folder, naming both (one file's own duplicates are
-    /// reported when that file is read).
+    /// A name given in two files of the folder, naming both (a file's own repeats, and blank
+    /// names, are reported by the validation of the merged bundle).
     fn duplicates(&self) -> Vec<Issue> {
         let mut issues = Vec::new();
         for (section, items) in &self.sections {
             let mut first: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
-            for (file, index, name) in items {
+            for (file, index, name) in items.iter().filter(|(_, _, n)| !n.trim().is_empty()) {
                 match first.get(name.as_str()) {
                     Some(other) if *other != file.as_str() => issues.push(Issue {
                         severity: Severity::Error,
@@ -417,5 +433,60 @@ mod tests {
         assert_eq!(issues.len(), 1, "{error}");
         assert_eq!(issues[0].path, "b-workflows.json: format", "{error}");
         assert!(issues[0].message.contains("hookboard.bundle/v9"), "{error}");
+    }
+
+    #[test]
+    fn every_unreadable_file_of_a_folder_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        split_demo(dir.path(), |_, _| {});
+        std::fs::write(dir.path().join("c-broken.json"), "{\"format\": ").expect("write");
+        std::fs::write(dir.path().join("d-shape.json"), r#"{"webhooks": 3}"#).expect("write");
+        let error = load_bundle(dir.path(), ValidationOptions::default()).expect_err("invalid");
+        let BundleLoadError::Invalid { issues, .. } = &error else {
+            panic!("{error}");
+        };
+        assert!(
+            issues.iter().any(|i| i.path.starts_with("c-broken.json: ")),
+            "{error}"
+        );
+        assert!(
+            issues.iter().any(|i| i.path == "d-shape.json: webhooks"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_repeated_workflow_keeps_its_own_problems() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        split_demo(dir.path(), |setup, flows| {
+            for node in flows["workflows"][0]["nodes"]
+                .as_array_mut()
+                .expect("nodes")
+            {
+                if node["kind"] == "response_switch" {
+                    node["params"]["paths"] = json!([
+                        {"name": "ok", "when": "200-299"},
+                        {"name": "ok", "when": "404"}
+                    ]);
+                }
+            }
+            setup["workflows"] = flows["workflows"].clone();
+        });
+        let error = load_bundle(dir.path(), ValidationOptions::default()).expect_err("invalid");
+        let BundleLoadError::Invalid { issues, .. } = &error else {
+            panic!("{error}");
+        };
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.path == "b-workflows.json: workflows[0]"),
+            "the name in two files: {error}"
+        );
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.code == "duplicate_name" && i.path.contains(".params.paths")),
+            "the switch's repeated path name: {error}"
+        );
     }
 }
