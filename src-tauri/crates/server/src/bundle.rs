@@ -330,6 +330,18 @@ mod tests {
         std::fs::write(dir.join("notes.txt"), "not a bundle").expect("write");
     }
 
+    /// The problems of the folder bundle at `dir` (which must not load), and their text.
+    fn problems(dir: &Path) -> (Vec<Issue>, String) {
+        match load_bundle(dir, ValidationOptions::default()) {
+            Err(BundleLoadError::Invalid { issues, path }) => {
+                let text = format!("{path}: {issues:#?}");
+                (issues, text)
+            }
+            Err(other) => panic!("not a validation error: {other}"),
+            Ok(_) => panic!("the folder {} loaded", dir.display()),
+        }
+    }
+
     #[test]
     fn a_folder_of_bundle_files_loads_as_one_bundle() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -359,10 +371,7 @@ mod tests {
             let webhook = setup["webhooks"][0].clone();
             flows["webhooks"] = json!([webhook]);
         });
-        let error = load_bundle(dir.path(), ValidationOptions::default()).expect_err("twice");
-        let BundleLoadError::Invalid { issues, .. } = &error else {
-            panic!("{error}");
-        };
+        let (issues, error) = problems(dir.path());
         assert_eq!(issues.len(), 1, "one problem, reported once: {error}");
         assert_eq!(issues[0].path, "b-workflows.json: webhooks[0]", "{error}");
         assert!(
@@ -379,10 +388,7 @@ mod tests {
             flows["connectors"] = json!([setup["connectors"][0].clone()]);
             flows["workflows"][0]["nodes"][0]["params"]["alias"] = json!("unknown");
         });
-        let error = load_bundle(dir.path(), ValidationOptions::default()).expect_err("invalid");
-        let BundleLoadError::Invalid { issues, .. } = &error else {
-            panic!("{error}");
-        };
+        let (issues, error) = problems(dir.path());
         let paths: Vec<&str> = issues.iter().map(|i| i.path.as_str()).collect();
         assert_eq!(
             paths,
@@ -408,10 +414,7 @@ mod tests {
                 }
             }
         });
-        let error = load_bundle(dir.path(), ValidationOptions::default()).expect_err("invalid");
-        let BundleLoadError::Invalid { issues, .. } = &error else {
-            panic!("{error}");
-        };
+        let (issues, error) = problems(dir.path());
         assert!(
             issues
                 .iter()
@@ -426,10 +429,7 @@ mod tests {
         split_demo(dir.path(), |_, flows| {
             flows["format"] = json!("hookboard.bundle/v9")
         });
-        let error = load_bundle(dir.path(), ValidationOptions::default()).expect_err("format");
-        let BundleLoadError::Invalid { issues, .. } = &error else {
-            panic!("{error}");
-        };
+        let (issues, error) = problems(dir.path());
         assert_eq!(issues.len(), 1, "{error}");
         assert_eq!(issues[0].path, "b-workflows.json: format", "{error}");
         assert!(issues[0].message.contains("hookboard.bundle/v9"), "{error}");
@@ -441,10 +441,7 @@ mod tests {
         split_demo(dir.path(), |_, _| {});
         std::fs::write(dir.path().join("c-broken.json"), "{\"format\": ").expect("write");
         std::fs::write(dir.path().join("d-shape.json"), r#"{"webhooks": 3}"#).expect("write");
-        let error = load_bundle(dir.path(), ValidationOptions::default()).expect_err("invalid");
-        let BundleLoadError::Invalid { issues, .. } = &error else {
-            panic!("{error}");
-        };
+        let (issues, error) = problems(dir.path());
         assert!(
             issues.iter().any(|i| i.path.starts_with("c-broken.json: ")),
             "{error}"
@@ -472,10 +469,7 @@ mod tests {
             }
             setup["workflows"] = flows["workflows"].clone();
         });
-        let error = load_bundle(dir.path(), ValidationOptions::default()).expect_err("invalid");
-        let BundleLoadError::Invalid { issues, .. } = &error else {
-            panic!("{error}");
-        };
+        let (issues, error) = problems(dir.path());
         assert!(
             issues
                 .iter()
