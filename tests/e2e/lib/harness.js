@@ -289,7 +289,7 @@ export function story(name, body, { env = {} } = {}) {
  * Whether `err` says the app's web page crashed or hung, ending the WebDriver session, with no
  * sign in the app's own output (`err.driverLog`) that the app itself failed.
  */
-export function pageLost(err) {
+function pageLost(err) {
   const lost = /page crash or hang|invalid session id/.test(String(err?.message ?? err));
   const appFailed = /panicked|Segmentation fault|SIGSEGV|SIGABRT|Aborted|core dumped/.test(err?.driverLog ?? "");
   return lost && !appFailed;

@@ -446,11 +446,14 @@ impl Expressions {
         for piece in &plan.pieces {
             match piece {
                 JsonPiece::Raw(text) => out.push_str(text),
-                JsonPiece::Typed(path) => {
-                    write_json_typed(&mut out, &lookup_path(path, ctx)?).ok()?
-                }
+                JsonPiece::Typed(path) => write_json_typed(
+                    &mut out,
+                    &lookup_path(path.iter().map(String::as_str), ctx)?,
+                )
+                .ok()?,
                 JsonPiece::TextPath(path) => {
-                    write_json_escaped(&mut out, &display(&lookup_path(path, ctx)?)).ok()?;
+                    let value = lookup_path(path.iter().map(String::as_str), ctx)?;
+                    write_json_escaped(&mut out, &display(&value)).ok()?;
                 }
                 JsonPiece::Machine => out.push_str(machine.next()?),
             }
@@ -474,7 +477,7 @@ const MACHINE_END: char = '\0';
 
 /// A JSON body template taken apart: the JSON text the compiled template writes as is, the
 /// plain variable paths it looks up, and one template for all its other expressions, in
-/// order ([`compile_json_template`] says how each string is rendered).
+/// order ([`walk_json_string`] says how each string is rendered).
 #[derive(Debug)]
 struct JsonPlan {
     pieces: Vec<JsonPiece>,
@@ -505,13 +508,12 @@ impl JsonPlan {
         if template.contains("${%") || template.contains("${#") {
             return None;
         }
-        let skeleton: Value = serde_json::from_str(template).ok()?;
         let mut plan = JsonPlan {
             pieces: Vec::new(),
             machine: None,
             size_hint: 0,
         };
-        plan.value(&skeleton);
+        walk_json_template(template, &mut plan).ok()?;
         plan.size_hint = plan
             .pieces
             .iter()
@@ -523,13 +525,6 @@ impl JsonPlan {
         Some(plan)
     }
 
-    fn raw(&mut self, text: &str) {
-        match self.pieces.last_mut() {
-            Some(JsonPiece::Raw(last)) => last.push_str(text),
-            _ => self.pieces.push(JsonPiece::Raw(text.to_string())),
-        }
-    }
-
     /// Adds `source` to the machine's template.
     fn machine(&mut self, source: &str) {
         let machine = self.machine.get_or_insert_with(String::new);
@@ -537,93 +532,77 @@ impl JsonPlan {
         machine.push(MACHINE_END);
         self.pieces.push(JsonPiece::Machine);
     }
+}
 
-    /// As [`compile_json_value`].
-    fn value(&mut self, value: &Value) {
-        match value {
-            Value::String(s) => self.string(s, true),
-            Value::Array(items) => {
-                self.raw("[");
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        self.raw(",");
-                    }
-                    self.value(item);
-                }
-                self.raw("]");
-            }
-            Value::Object(map) => {
-                self.raw("{");
-                for (i, (key, item)) in map.iter().enumerate() {
-                    if i > 0 {
-                        self.raw(",");
-                    }
-                    self.string(key, false);
-                    self.raw(":");
-                    self.value(item);
-                }
-                self.raw("}");
-            }
-            other => self.raw(&other.to_string()),
+impl JsonSink for JsonPlan {
+    fn raw(&mut self, text: &str) {
+        match self.pieces.last_mut() {
+            Some(JsonPiece::Raw(last)) => last.push_str(text),
+            _ => self.pieces.push(JsonPiece::Raw(text.to_string())),
         }
     }
 
-    /// As [`compile_json_string`].
-    fn string(&mut self, text: &str, typed: bool) {
-        if !text.contains("${") {
-            self.raw(&Value::String(text.to_string()).to_string());
-        } else if let Some(inner) = single_expression(text).filter(|_| typed) {
-            match plain_path(inner) {
-                Some(path) => self.pieces.push(JsonPiece::Typed(path)),
-                None => self.machine(&format!("${{ ({inner}) }}")),
-            }
-        } else if let Some(parts) = text_paths(text) {
-            self.raw("\"");
-            for part in parts {
-                match part {
-                    TextPart::Literal(literal) => {
-                        let mut escaped = String::with_capacity(literal.len());
-                        // Writing into a String cannot fail.
-                        let _ = write_json_escaped(&mut escaped, literal);
-                        self.raw(&escaped);
+    fn typed(&mut self, inner: &str) {
+        match plain_path(inner) {
+            Some(path) => self.pieces.push(JsonPiece::Typed(path)),
+            None => self.machine(&typed_source(inner)),
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        let parts: Option<Vec<JsonPiece>> = segments(text)
+            .map(|segment| match segment? {
+                Segment::Literal(literal) => {
+                    let mut escaped = String::with_capacity(literal.len());
+                    // Writing into a String cannot fail.
+                    let _ = write_json_escaped(&mut escaped, literal);
+                    Some(JsonPiece::Raw(escaped))
+                }
+                Segment::Expression(expression) => plain_path(expression).map(JsonPiece::TextPath),
+            })
+            .collect();
+        match parts {
+            Some(parts) => {
+                for part in parts {
+                    match part {
+                        JsonPiece::Raw(escaped) => self.raw(&escaped),
+                        other => self.pieces.push(other),
                     }
-                    TextPart::Path(path) => self.pieces.push(JsonPiece::TextPath(path)),
                 }
             }
-            self.raw("\"");
-        } else {
-            self.raw("\"");
-            self.machine(&format!(
-                "${{% autoescape false %}}${{% filter json_inner %}}{text}${{% endfilter %}}${{% endautoescape %}}"
-            ));
-            self.raw("\"");
+            None => self.machine(&text_source(text)),
         }
     }
 }
 
-/// A part of a string of text and plain paths ([`text_paths`]).
-enum TextPart<'a> {
+/// A part of a text template: literal text or the expression inside a `${…}`.
+enum Segment<'a> {
     Literal(&'a str),
-    Path(Vec<String>),
+    Expression(&'a str),
 }
 
-/// `text` as literal text and plain paths, when every `${…}` in it is a plain path.
-fn text_paths(text: &str) -> Option<Vec<TextPart<'_>>> {
-    let mut parts = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find("${") {
-        if at > 0 {
-            parts.push(TextPart::Literal(&rest[..at]));
+/// The literal text and `${…}` expressions of `template`, in order; `None` for a `${` that is
+/// never closed.
+fn segments(template: &str) -> impl Iterator<Item = Option<Segment<'_>>> {
+    let mut rest = template;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
         }
-        let after = &rest[at + 2..];
-        let end = after.find('}')?;
-        parts.push(TextPart::Path(plain_path(&after[..end])?));
+        let at = rest.find("${").unwrap_or(rest.len());
+        if at > 0 {
+            let literal = &rest[..at];
+            rest = &rest[at..];
+            return Some(Some(Segment::Literal(literal)));
+        }
+        let after = &rest[2..];
+        let Some(end) = after.find('}') else {
+            rest = "";
+            return Some(None);
+        };
         rest = &after[end + 1..];
-    }
-    if !rest.is_empty() {
-        parts.push(TextPart::Literal(rest));
-    }
-    Some(parts)
+        Some(Some(Segment::Expression(&after[..end])))
+    })
 }
 
 /// The names of a plain variable path (`contact.email`), as the template machine reads it;
@@ -641,12 +620,17 @@ fn plain_path(expression: &str) -> Option<Vec<String>> {
     Some(path)
 }
 
-/// The value at a plain path; `None` when something on the way is missing.
-fn lookup_path(path: &[String], ctx: &JinjaValue) -> Option<JinjaValue> {
-    let (first, rest) = path.split_first()?;
-    let mut value = ctx.get_attr(first).ok()?;
-    for name in rest {
-        if value.is_undefined() {
+/// The value at a plain variable path given as its names, looked up as the template machine
+/// does; `None` when the names are not a plain path or something on the way is missing.
+fn lookup_path<'a>(
+    mut names: impl Iterator<Item = &'a str>,
+    ctx: &JinjaValue,
+) -> Option<JinjaValue> {
+    let mut value = ctx
+        .get_attr(names.next().filter(|n| is_variable_name(n))?)
+        .ok()?;
+    for name in names {
+        if !is_identifier(name) || value.is_undefined() {
             return None;
         }
         value = value.get_attr(name).ok()?;
@@ -674,7 +658,8 @@ fn write_json_string(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Re
 /// Compiles a JSON body template into one minijinja template (see
 /// [`Expressions::render_json_text`]); invalid JSON is an error naming line and column.
 fn compile_json_template(template: &str) -> Result<String, minijinja::Error> {
-    let skeleton: Value = serde_json::from_str(template).map_err(|e| {
+    let mut out = String::with_capacity(template.len() * 2);
+    walk_json_template(template, &mut out).map_err(|e| {
         minijinja::Error::new(
             ErrorKind::InvalidOperation,
             format!(
@@ -684,37 +669,81 @@ fn compile_json_template(template: &str) -> Result<String, minijinja::Error> {
             ),
         )
     })?;
-    let mut out = String::with_capacity(template.len() * 2);
-    compile_json_value(&skeleton, &mut out);
     Ok(out)
 }
 
-fn compile_json_value(value: &Value, out: &mut String) {
+/// What a JSON body template is made of, as [`walk_json_template`] finds it: the compiled
+/// template (a `String`) and the [`JsonPlan`] are both built from it.
+trait JsonSink {
+    /// JSON text written as is.
+    fn raw(&mut self, text: &str);
+    /// A string value that is exactly one `${…}` (the expression inside): the value as JSON.
+    fn typed(&mut self, inner: &str);
+    /// The content of a string (or key) of text and expressions: rendered as text, then
+    /// JSON-escaped (the quotes around it are [`JsonSink::raw`]).
+    fn text(&mut self, text: &str);
+}
+
+/// The compiled template: see [`Expressions::render_json_text`].
+impl JsonSink for String {
+    fn raw(&mut self, text: &str) {
+        self.push_str(text);
+    }
+
+    fn typed(&mut self, inner: &str) {
+        self.push_str(&typed_source(inner));
+    }
+
+    fn text(&mut self, text: &str) {
+        self.push_str(&text_source(text));
+    }
+}
+
+/// The template of a typed value (the JSON auto-escaping writes it as JSON).
+fn typed_source(inner: &str) -> String {
+    format!("${{ ({inner}) }}")
+}
+
+/// The template of a string's content: rendered as text, then JSON-escaped as a whole.
+fn text_source(text: &str) -> String {
+    format!(
+        "${{% autoescape false %}}${{% filter json_inner %}}{text}${{% endfilter %}}${{% endautoescape %}}"
+    )
+}
+
+/// Parses a JSON body template and hands its parts to `sink`, in order.
+fn walk_json_template(template: &str, sink: &mut impl JsonSink) -> Result<(), serde_json::Error> {
+    let skeleton: Value = serde_json::from_str(template)?;
+    walk_json_value(&skeleton, sink);
+    Ok(())
+}
+
+fn walk_json_value(value: &Value, sink: &mut impl JsonSink) {
     match value {
-        Value::String(s) => compile_json_string(s, true, out),
+        Value::String(s) => walk_json_string(s, true, sink),
         Value::Array(items) => {
-            out.push('[');
+            sink.raw("[");
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    sink.raw(",");
                 }
-                compile_json_value(item, out);
+                walk_json_value(item, sink);
             }
-            out.push(']');
+            sink.raw("]");
         }
         Value::Object(map) => {
-            out.push('{');
+            sink.raw("{");
             for (i, (key, item)) in map.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    sink.raw(",");
                 }
-                compile_json_string(key, false, out);
-                out.push(':');
-                compile_json_value(item, out);
+                walk_json_string(key, false, sink);
+                sink.raw(":");
+                walk_json_value(item, sink);
             }
-            out.push('}');
+            sink.raw("}");
         }
-        other => out.push_str(&other.to_string()),
+        other => sink.raw(&other.to_string()),
     }
 }
 
@@ -722,17 +751,15 @@ fn compile_json_value(value: &Value, out: &mut String) {
 /// as a typed JSON value (unless it is a key: the template is rendered with JSON
 /// auto-escaping, so the value is written as JSON); anything else rendered as text, then
 /// JSON-escaped as a whole.
-fn compile_json_string(text: &str, typed: bool, out: &mut String) {
+fn walk_json_string(text: &str, typed: bool, sink: &mut impl JsonSink) {
     if !text.contains("${") {
-        out.push_str(&Value::String(text.to_string()).to_string());
+        sink.raw(&Value::String(text.to_string()).to_string());
     } else if let Some(inner) = single_expression(text).filter(|_| typed) {
-        out.push_str("${ (");
-        out.push_str(inner);
-        out.push_str(") }");
+        sink.typed(inner);
     } else {
-        out.push_str("\"${% autoescape false %}${% filter json_inner %}");
-        out.push_str(text);
-        out.push_str("${% endfilter %}${% endautoescape %}\"");
+        sink.raw("\"");
+        sink.text(text);
+        sink.raw("\"");
     }
 }
 
@@ -837,29 +864,15 @@ fn is_variable_name(name: &str) -> bool {
 /// lookup finds nothing: the caller then renders it the usual way, which reports errors.
 fn render_paths(template: &str, ctx: &JinjaValue, escape: Escape) -> Option<String> {
     let mut out = String::with_capacity(template.len() + 32);
-    let mut rest = template;
-    while let Some(at) = rest.find("${") {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 2..];
-        let end = after.find('}')?;
-        let path = after[..end].trim();
-        let mut names = path.split('.');
-        let mut value = ctx
-            .get_attr(names.next().filter(|n| is_variable_name(n))?)
-            .ok()?;
-        for name in names {
-            if !is_identifier(name) || value.is_undefined() {
-                return None;
+    for segment in segments(template) {
+        match segment? {
+            Segment::Literal(literal) => out.push_str(literal),
+            Segment::Expression(expression) => {
+                let value = lookup_path(expression.trim().split('.'), ctx)?;
+                write_value(&mut out, escape, &value).ok()?;
             }
-            value = value.get_attr(name).ok()?;
         }
-        if value.is_undefined() {
-            return None;
-        }
-        write_value(&mut out, escape, &value).ok()?;
-        rest = &after[end + 1..];
     }
-    out.push_str(rest);
     Some(out)
 }
 

@@ -207,8 +207,7 @@ fn item_issues<T: serde::de::DeserializeOwned>(key: &str, value: &Value, out: &m
         while let Err(err) = serde_path_to_error::deserialize::<_, T>(&item) {
             let inner = err.path().to_string();
             let message = err.into_inner().to_string();
-            // A field taken out below is now missing: that is not one more problem, and the
-            // reading goes on without the object that needs it, when that is a field too.
+            // A field taken out below is now missing: that is not one more problem.
             let ours = missing_field(&message).is_some_and(|field| {
                 let path = if inner == "." {
                     field.to_string()
@@ -217,25 +216,22 @@ fn item_issues<T: serde::de::DeserializeOwned>(key: &str, value: &Value, out: &m
                 };
                 removed.contains(&path)
             });
-            if ours {
-                if inner == "." || !remove_field(&mut item, &inner) {
-                    break;
-                }
-                removed.push(inner);
-                continue;
+            if !ours {
+                let path = if inner == "." {
+                    format!("{key}[{i}]")
+                } else {
+                    format!("{key}[{i}].{inner}")
+                };
+                out.push(issue(
+                    Severity::Error,
+                    path,
+                    "invalid_shape",
+                    format!("unexpected value: {message}"),
+                    None,
+                ));
             }
-            let path = if inner == "." {
-                format!("{key}[{i}]")
-            } else {
-                format!("{key}[{i}].{inner}")
-            };
-            out.push(issue(
-                Severity::Error,
-                path,
-                "invalid_shape",
-                format!("unexpected value: {message}"),
-                None,
-            ));
+            // The reading goes on without the wrong field, or without the object that misses
+            // a field taken out, when that is a field too.
             if inner == "." || !remove_field(&mut item, &inner) {
                 break;
             }
@@ -302,22 +298,25 @@ fn issue(
     }
 }
 
+/// The problem with a bundle's `format` (at path `format`), if it is not the one this version
+/// reads.
+pub fn format_issue(format: &str) -> Option<Issue> {
+    (format != BUNDLE_FORMAT).then(|| {
+        issue(
+            Severity::Error,
+            "format".into(),
+            "unknown_format",
+            format!("format is `{format}`; this version reads `{BUNDLE_FORMAT}`"),
+            None,
+        )
+    })
+}
+
 /// Checks a whole bundle and returns every problem found.
 pub fn validate_bundle(bundle: &Bundle, options: ValidationOptions) -> Vec<Issue> {
     let mut issues = Vec::new();
     let ex = Expressions::new();
-    if bundle.format != BUNDLE_FORMAT {
-        issues.push(issue(
-            Severity::Error,
-            "format".into(),
-            "unknown_format",
-            format!(
-                "format is `{}`; this version reads `{BUNDLE_FORMAT}`",
-                bundle.format
-            ),
-            None,
-        ));
-    }
+    issues.extend(format_issue(&bundle.format));
     check_unique(
         bundle.event_definitions.iter().map(|d| d.alias.as_str()),
         "event_definitions",

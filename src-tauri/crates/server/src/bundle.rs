@@ -2,9 +2,10 @@
 
 use std::path::Path;
 
-use hookboard_engine::model::{BUNDLE_FORMAT, Bundle};
+use hookboard_engine::model::Bundle;
 use hookboard_engine::validate::{
-    Issue, Severity, ValidationOptions, has_errors, import_bundle, read_bundle, validate_bundle,
+    Issue, Severity, ValidationOptions, format_issue, has_errors, import_bundle, read_bundle,
+    validate_bundle,
 };
 
 /// Why a bundle could not be loaded; the message names the file and every problem.
@@ -89,18 +90,10 @@ fn load_folder(
                 continue;
             }
         };
-        if bundle.format != BUNDLE_FORMAT {
-            issues.push(Issue {
-                severity: Severity::Error,
-                path: format!("{name}: format"),
-                code: "unknown_format".to_string(),
-                message: format!(
-                    "format is `{}`; this version reads `{BUNDLE_FORMAT}`",
-                    bundle.format
-                ),
-                node: None,
-            });
-        }
+        issues.extend(format_issue(&bundle.format).map(|mut issue| {
+            issue.path = format!("{name}: {}", issue.path);
+            issue
+        }));
         origins.add(&name, &bundle);
         merged.event_definitions.extend(bundle.event_definitions);
         merged.connectors.extend(bundle.connectors);
